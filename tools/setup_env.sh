@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Idempotent setup: .venv (Python 3.11) with the pip ROS 2 wheels, the project's pinned
+# dependencies, vlm_ros_interfaces built with CMake into the venv, and vlm_ros installed
+# editable. Each step re-runs only when its inputs changed (stamp files hold their hashes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv
+PY=${PYTHON:-python3.11}
+log() { printf '[setup] %s\n' "$*"; }
+stamp_ok() { [ -f "$VENV/.stamp-$1" ] && [ "$(cat "$VENV/.stamp-$1")" = "$2" ]; }
+stamp_set() { echo "$2" > "$VENV/.stamp-$1"; }
+# pip warns once per package about this machine's extra local index folders; keep real messages.
+quiet_pip() { grep -v "^WARNING: Location 'file://" || true; }
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  command -v "$PY" >/dev/null || { echo "Python 3.11 is required (the ROS 2 Kilted wheels are cp311): set PYTHON=/path/to/python3.11" >&2; exit 1; }
+  log "creating $VENV"
+  "$PY" -m venv "$VENV"
+fi
+export PATH=$VENV/bin:$PATH
+
+# System packages: espeak-ng synthesises speech for the speech tests; portaudio backs sounddevice.
+apt_pkgs=(espeak-ng libportaudio2 sox)
+missing=()
+for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "apt-get install ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null 2>&1 \
+      || log "warning: could not install ${missing[*]}; speech tests will be skipped"
+  else
+    log "warning: missing ${missing[*]} (install with apt-get); speech tests will be skipped"
+  fi
+fi
+
+reqs_hash=$(hash_of requirements/ros.txt requirements/python.txt)
+if ! stamp_ok reqs "$reqs_hash"; then
+  log "installing pinned Python packages"
+  python -m pip install -q --disable-pip-version-check -r requirements/ros.txt -r requirements/python.txt 2>&1 | quiet_pip
+  python tools/fix_ros_cmake_paths.py "$VENV"
+  stamp_set reqs "$reqs_hash"
+  rm -f "$VENV/.stamp-interfaces"
+fi
+
+ifc_hash=$(hash_of $(find vlm_ros_interfaces -type f \( -name '*.msg' -o -name '*.srv' -o -name '*.action' -o -name CMakeLists.txt -o -name package.xml \) | sort))
+if ! stamp_ok interfaces "$ifc_hash"; then
+  log "building vlm_ros_interfaces into the venv (about 30 s)"
+  export AMENT_PREFIX_PATH=$VENV CMAKE_PREFIX_PATH=$VENV
+  rm -rf build/vlm_ros_interfaces && mkdir -p build
+  cmake -S vlm_ros_interfaces -B build/vlm_ros_interfaces -DCMAKE_INSTALL_PREFIX="$VENV" \
+    -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release >build/interfaces-configure.log 2>&1 \
+    || { tail -40 build/interfaces-configure.log; exit 1; }
+  cmake --build build/vlm_ros_interfaces -j"$(nproc)" >build/interfaces-build.log 2>&1 || { tail -40 build/interfaces-build.log; exit 1; }
+  cmake --install build/vlm_ros_interfaces >build/interfaces-install.log 2>&1 || { tail -40 build/interfaces-install.log; exit 1; }
+  stamp_set interfaces "$ifc_hash"
+fi
+
+pkg_hash=$(hash_of setup.py setup.cfg)
+if ! stamp_ok package "$pkg_hash"; then
+  log "installing vlm_ros (editable)"
+  python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | quiet_pip
+  stamp_set package "$pkg_hash"
+fi
+log "ready: $VENV"

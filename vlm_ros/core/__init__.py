@@ -1,0 +1,1 @@
+"""Plain-Python types shared by every layer. Imports nothing from ROS or torch."""

@@ -1,0 +1,1 @@
+"""Instruction + image → checked plan: grounders, output parsers, projection and validation."""
