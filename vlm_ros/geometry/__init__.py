@@ -1,0 +1,1 @@
+"""Pixels, depth and rigid transforms. Plain numpy; no ROS."""

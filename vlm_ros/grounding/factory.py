@@ -1,0 +1,40 @@
+"""Build the grounder the node's parameters ask for, falling back in the design's order."""
+
+from __future__ import annotations
+
+import logging
+
+from vlm_ros.core.errors import ModelLoadError
+from vlm_ros.grounding.base import Grounder
+
+AUTO_ORDER = ("tensorrt", "onnxruntime", "torch")
+log = logging.getLogger(__name__)
+
+
+def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "") -> Grounder:
+    """`test-fixed` is for plumbing tests only; `auto` takes the first real backend that loads.
+
+    Each backend that is skipped is logged with its reason, so an integrator sees why a
+    Jetson ran ONNX Runtime instead of TensorRT.
+    """
+    if backend == "test-fixed":
+        from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
+
+        return FixedProgramTestGrounder(test_program)
+    from vlm_ros.models import DEFAULT_MODEL_PATH, load_grounder
+
+    path = model_path or str(DEFAULT_MODEL_PATH)
+    if backend != "auto":
+        return load_grounder(path, backend=backend, device=device)
+    reasons = []
+    for candidate in AUTO_ORDER:
+        try:
+            grounder = load_grounder(path, backend=candidate, device=device)
+        except Exception as error:  # every failure is a reason to fall back, reported below
+            reasons.append(f"{candidate}: {error}")
+            log.warning("backend %s unavailable, falling back: %s", candidate, error)
+            continue
+        if reasons:
+            log.warning("using backend %s (skipped: %s)", candidate, "; ".join(reasons))
+        return grounder
+    raise ModelLoadError("no backend could load the model at " + path + ": " + "; ".join(reasons))

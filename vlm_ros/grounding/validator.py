@@ -1,0 +1,52 @@
+"""Safety checks between the model and the robot: every target inside the workspace.
+
+A plan that fails here is REFUSED with a sentence naming the step and the reason, so
+nothing moves. Limits come from parameters; defaults fit the sim's tabletop cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vlm_ros.core.errors import GroundingRefusal
+from vlm_ros.core.types import Primitive
+
+
+@dataclass
+class Workspace:
+    """Axis-aligned box in the base frame [m] plus a reach annulus around the base."""
+
+    x_range: tuple[float, float] = (0.25, 0.75)
+    y_range: tuple[float, float] = (-0.35, 0.35)
+    z_range: tuple[float, float] = (-0.05, 0.30)
+    min_reach: float = 0.20
+    max_reach: float = 0.80
+
+    def problem_with(self, point: np.ndarray) -> str | None:
+        """None when the point is fine, else why not (a phrase)."""
+        x, y, z = (float(v) for v in point)
+        if not np.all(np.isfinite(point)):
+            return "has no finite position"
+        for name, value, (low, high) in (("x", x, self.x_range), ("y", y, self.y_range), ("z", z, self.z_range)):
+            if not low <= value <= high:
+                return f"is outside the workspace ({name} = {value:.2f} m, allowed {low:.2f} to {high:.2f} m)"
+        reach = float(np.hypot(x, y))
+        if not self.min_reach <= reach <= self.max_reach:
+            return f"is out of the arm's reach ({reach:.2f} m from the base)"
+        return None
+
+
+def validate_steps(steps: list[Primitive], workspace: Workspace) -> None:
+    """Raise GroundingRefusal for the first step whose target cannot be reached."""
+    if not steps:
+        raise GroundingRefusal("The instruction did not lead to any action.")
+    for index, step in enumerate(steps, start=1):
+        if step.type.needs_target and step.position is None:
+            raise GroundingRefusal(f"Step {index} ({step.type.value} {step.target_label}) has no target position.")
+        if step.position is None:
+            continue
+        problem = workspace.problem_with(step.position)
+        if problem:
+            raise GroundingRefusal(f"The {step.target_label or 'target'} of step {index} {problem}.")

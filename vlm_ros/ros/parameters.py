@@ -1,0 +1,55 @@
+"""Every grounding_node parameter, declared once: name, default, description, range.
+
+The node declares from this table; config/grounding.yaml and the README table are
+checked against it by tests/test_parameters.py, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    default: Any
+    description: str
+    min: float | None = None
+    max: float | None = None
+
+
+GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that loads), "
+              "torch, onnxruntime, tensorrt, or test-fixed (tests only)."),
+    ParamSpec("model_path", "", "Model directory (save_pretrained form). Empty: the shipped tabletop-tiny model."),
+    ParamSpec("device", "cpu", "Torch/ONNX Runtime device: cpu or cuda."),
+    ParamSpec("test_program", "", "Program returned by the test-fixed backend; ignored by real backends."),
+    ParamSpec("base_frame", "base_link", "Frame of plan poses and markers (REP 103 robot base)."),
+    ParamSpec("camera_to_base", [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+              "Camera optical frame → base frame as [x, y, z, qx, qy, qz, qw] (m); used until a "
+              "camera_pose message arrives."),
+    ParamSpec("use_compressed", False, "Subscribe to image/compressed (sensor_msgs/CompressedImage) "
+              "instead of image."),
+    ParamSpec("sync_slop_s", 0.05, "Largest stamp difference (s) for pairing colour and depth images.", 0.0, 1.0),
+    ParamSpec("max_frame_age_s", 2.0, "Refuse to ground on a frame older than this (s); 0 disables.", 0.0, 3600.0),
+    ParamSpec("max_instruction_chars", 300, "Longest accepted instruction (characters).", 1, 10000),
+    ParamSpec("table_height", 0.0, "z of the table surface in the base frame (m), for named locations.",
+              -2.0, 2.0),
+    ParamSpec("push_distance", 0.10, "How far a push moves its object (m).", 0.0, 1.0),
+    ParamSpec("workspace_min", [0.25, -0.35, -0.05], "Workspace box lower corner [x, y, z] in the base frame (m)."),
+    ParamSpec("workspace_max", [0.75, 0.35, 0.30], "Workspace box upper corner [x, y, z] in the base frame (m)."),
+    ParamSpec("min_reach", 0.20, "Closest reachable target to the base axis (m).", 0.0, 5.0),
+    ParamSpec("max_reach", 0.80, "Farthest reachable target from the base axis (m).", 0.0, 5.0),
+    ParamSpec("execute_plan_action", "execute_plan", "ExecutePlan action the execute action forwards plans "
+              "to; empty: ground only."),
+    ParamSpec("execute_topic_instructions", False, "Also execute plans grounded from the instruction topic "
+              "(e.g. spoken commands); otherwise the topic only grounds and publishes plans."),
+    ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
+    ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
+    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
+)
+
+
+def defaults() -> dict[str, Any]:
+    return {spec.name: spec.default for spec in GROUNDING_PARAMETERS}
