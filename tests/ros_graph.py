@@ -14,12 +14,12 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
-from vlm_ros_interfaces.action import ExecuteInstruction
-from vlm_ros_interfaces.msg import ActionPlan
-from vlm_ros_interfaces.srv import GroundInstruction
 
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.msg_conversion import time_msg
+from vlm_ros_interfaces.action import ExecuteInstruction
+from vlm_ros_interfaces.msg import ActionPlan
+from vlm_ros_interfaces.srv import GroundInstruction
 
 WIDTH, HEIGHT = 64, 48
 FX = FY = 60.0

@@ -10,11 +10,11 @@ import rclpy
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
-from vlm_ros_interfaces.msg import ActionPlan
 
 from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background
 from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros.ros.image_conversion import numpy_to_image, rgb8_to_compressed
+from vlm_ros_interfaces.msg import ActionPlan
 
 pytestmark = pytest.mark.ros
 
