@@ -82,9 +82,10 @@ class CameraAndUser(Node):
             time.sleep(0.05)
         time.sleep(0.2)
 
-    def ground(self, instruction: str, timeout: float = 30.0) -> ActionPlan:
+    def ground(self, instruction: str, timeout: float = 30.0, not_before_ns: int = 0) -> ActionPlan:
         assert self.ground_client.wait_for_service(timeout_sec=timeout), "ground service never appeared"
-        future = self.ground_client.call_async(GroundInstruction.Request(instruction=instruction))
+        request = GroundInstruction.Request(instruction=instruction, not_before=time_msg(not_before_ns))
+        future = self.ground_client.call_async(request)
         deadline = time.monotonic() + timeout
         while not future.done():
             assert time.monotonic() < deadline, "ground service did not answer"

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import rclpy
 import yaml
-from vlm_ros_interfaces.msg import ActionPlan
 
 from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info
 from tests.test_grounding_node import DOWN
 from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros.launch_runner import LaunchSession
+from vlm_ros_interfaces.msg import ActionPlan
 
 pytestmark = pytest.mark.ros
 ROOT = Path(__file__).resolve().parents[1]

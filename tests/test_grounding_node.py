@@ -85,6 +85,15 @@ def test_plan_is_stamped_with_the_image_stamp(graph):
     assert plan.header.stamp.sec * 1_000_000_000 + plan.header.stamp.nanosec == stamp
 
 
+@pytest.mark.parametrize("graph", [{"frame_wait_s": 0.5}], indirect=True)
+def test_not_before_waits_for_a_new_enough_frame(graph):
+    old = graph.now_ns()
+    graph.publish_frame(rgb(), depth(), camera_info(), stamp_ns=old)
+    assert_error(graph.ground("pick the red block", not_before_ns=old + 1), "no camera frame stamped at or after")
+    plan = graph.ground("pick the red block", not_before_ns=old)
+    assert plan.status == ActionPlan.OK, plan.message
+
+
 def test_no_frame_yet(graph):
     assert_error(graph.ground("pick the red block"), "no camera frame")
 

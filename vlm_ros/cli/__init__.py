@@ -16,6 +16,7 @@ SUBCOMMANDS: list[str] = [
     "node",
     "launch",
     "ground",
+    "bench",
 ]
 
 

@@ -12,7 +12,8 @@ log = logging.getLogger(__name__)
 
 
 def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "") -> Grounder:
-    """`test-fixed` is for plumbing tests only; `auto` takes the first real backend that loads.
+    """`test-fixed` is for plumbing tests only, `oracle` for benchmarks in the sim; `auto` takes
+    the first real backend that loads.
 
     Each backend that is skipped is logged with its reason, so an integrator sees why a
     Jetson ran ONNX Runtime instead of TensorRT.
@@ -21,9 +22,13 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
         from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
 
         return FixedProgramTestGrounder(test_program)
-    from vlm_ros.models import DEFAULT_MODEL_PATH, load_grounder
+    if backend == "oracle":
+        from vlm_ros.grounding.oracle import OracleGrounder
 
-    path = model_path or str(DEFAULT_MODEL_PATH)
+        return OracleGrounder()
+    from vlm_ros.models import DEFAULT_WEIGHTS_PATH, load_grounder
+
+    path = model_path or str(DEFAULT_WEIGHTS_PATH)
     if backend != "auto":
         return load_grounder(path, backend=backend, device=device)
     reasons = []

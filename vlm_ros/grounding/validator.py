@@ -18,9 +18,9 @@ from vlm_ros.core.types import Primitive
 class Workspace:
     """Axis-aligned box in the base frame [m] plus a reach annulus around the base."""
 
-    x_range: tuple[float, float] = (0.25, 0.75)
-    y_range: tuple[float, float] = (-0.35, 0.35)
-    z_range: tuple[float, float] = (-0.05, 0.30)
+    x_range: tuple[float, float] = (0.28, 0.70)
+    y_range: tuple[float, float] = (-0.32, 0.32)
+    z_range: tuple[float, float] = (-0.02, 0.20)
     min_reach: float = 0.20
     max_reach: float = 0.80
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter, deque
 from typing import Any
 
@@ -15,7 +16,6 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
@@ -31,27 +31,17 @@ from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig
 from vlm_ros.grounding.validator import Workspace
-from vlm_ros.ros.frame_cache import FrameCache
+from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.markers import plan_markers
-from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, transform_msg_to_matrix
-from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, ParamSpec
+from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
+from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.visualization import draw_plan
 from vlm_ros_interfaces.action import ExecuteInstruction, ExecutePlan
 from vlm_ros_interfaces.msg import ActionPlan
 from vlm_ros_interfaces.srv import GroundInstruction
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
-
-def descriptor(spec: ParamSpec) -> ParameterDescriptor:
-    desc = ParameterDescriptor(description=spec.description)
-    if spec.min is not None and spec.max is not None:
-        if isinstance(spec.default, int) and not isinstance(spec.default, bool):
-            desc.integer_range = [IntegerRange(from_value=int(spec.min), to_value=int(spec.max), step=1)]
-        else:
-            desc.floating_point_range = [FloatingPointRange(from_value=float(spec.min), to_value=float(spec.max))]
-    return desc
 
 
 class GroundingNode(Node):
@@ -83,6 +73,9 @@ class GroundingNode(Node):
                                  callback_group=group)
         self.create_subscription(TransformStamped, "camera_pose", self._on_camera_pose, LATCHED, callback_group=group)
         self.create_subscription(String, "instruction", self._on_instruction, 10, callback_group=group)
+        if p["backend"] == "oracle" and self.pipeline is not None:
+            self.create_subscription(String, "oracle/program", lambda m: self.pipeline.grounder.set_program(m.data),
+                                     LATCHED, callback_group=group)
 
         self.plan_pub = self.create_publisher(ActionPlan, "plan", 10)
         self.debug_pub = self.create_publisher(Image, "debug_image", 1)
@@ -118,15 +111,29 @@ class GroundingNode(Node):
             self.get_logger().error(f"could not load the model ({p['backend']}): {self.load_error}")
 
     # --- grounding ---------------------------------------------------------------------------------------
-    def ground(self, instruction: str) -> Plan:
-        """Ground on the latest frame and publish plan, debug image and markers."""
+    def _raw_frame(self, not_before_ns: int):
+        """The latest frame; with not_before, wait up to frame_wait_s for one stamped at or after it."""
+        raw = self.cache.latest()
+        if not not_before_ns:
+            return raw
+        deadline = time.monotonic() + self.params["frame_wait_s"]
+        while raw is None or stamp_ns(raw.image) < not_before_ns or raw.depth is None:
+            if time.monotonic() > deadline:
+                raise InputError(f"No camera frame stamped at or after {not_before_ns / 1e9:.3f} s arrived "
+                                 f"within {self.params['frame_wait_s']:.1f} s.")
+            time.sleep(0.01)
+            raw = self.cache.latest()
+        return raw
+
+    def ground(self, instruction: str, not_before_ns: int = 0) -> Plan:
+        """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers."""
         frame: RGBDFrame | None = None
         with self._lock:
             if self.pipeline is None:
                 plan = Plan(instruction, PlanStatus.ERROR, f"The model is not loaded: {self.load_error}")
             else:
-                raw = self.cache.latest()
                 try:
+                    raw = self._raw_frame(not_before_ns)
                     frame = frame_from_raw(raw) if raw is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
                 except InputError as error:
@@ -179,13 +186,13 @@ class GroundingNode(Node):
             self.ground(msg.data)
 
     def _on_ground(self, request: GroundInstruction.Request, response: GroundInstruction.Response):
-        response.plan = plan_to_msg(self.ground(request.instruction))
+        response.plan = plan_to_msg(self.ground(request.instruction, time_ns(request.not_before)))
         return response
 
     def _on_execute(self, goal_handle) -> ExecuteInstruction.Result:
         request = goal_handle.request
         goal_handle.publish_feedback(ExecuteInstruction.Feedback(stage="grounding", detail=request.instruction))
-        plan = self.ground(request.instruction)
+        plan = self.ground(request.instruction, time_ns(request.not_before))
         result = ExecuteInstruction.Result(plan=plan_to_msg(plan))
         if not plan.ok:
             result.success, result.message = False, plan.message

@@ -32,6 +32,10 @@ def time_msg(ns: int) -> Time:
     return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
 
 
+def time_ns(msg: Time) -> int:
+    return int(msg.sec) * 1_000_000_000 + int(msg.nanosec)
+
+
 def intrinsics_from_camera_info(msg: Any) -> CameraIntrinsics:
     k = list(msg.k)
     if len(k) != 9 or k[0] <= 0 or k[4] <= 0 or not all(math.isfinite(v) for v in k):

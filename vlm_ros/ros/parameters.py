@@ -6,8 +6,12 @@ checked against it by tests/test_parameters.py, so the three cannot drift apart.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 
 @dataclass(frozen=True)
@@ -20,8 +24,9 @@ class ParamSpec:
 
 
 GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that loads), "
-              "torch, onnxruntime, tensorrt, or test-fixed (tests only)."),
+    ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that "
+              "loads), torch, onnxruntime, tensorrt; oracle (sim ground truth from oracle/program, for "
+              "benchmarks) or test-fixed (tests only)."),
     ParamSpec("model_path", "", "Model directory (save_pretrained form). Empty: the shipped tabletop-tiny model."),
     ParamSpec("device", "cpu", "Torch/ONNX Runtime device: cpu or cuda."),
     ParamSpec("test_program", "", "Program returned by the test-fixed backend; ignored by real backends."),
@@ -33,12 +38,14 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "instead of image."),
     ParamSpec("sync_slop_s", 0.05, "Largest stamp difference (s) for pairing colour and depth images.", 0.0, 1.0),
     ParamSpec("max_frame_age_s", 2.0, "Refuse to ground on a frame older than this (s); 0 disables.", 0.0, 3600.0),
+    ParamSpec("frame_wait_s", 3.0, "How long a request with not_before waits for a new enough frame (s).",
+              0.0, 60.0),
     ParamSpec("max_instruction_chars", 300, "Longest accepted instruction (characters).", 1, 10000),
     ParamSpec("table_height", 0.0, "z of the table surface in the base frame (m), for named locations.",
               -2.0, 2.0),
     ParamSpec("push_distance", 0.10, "How far a push moves its object (m).", 0.0, 1.0),
-    ParamSpec("workspace_min", [0.25, -0.35, -0.05], "Workspace box lower corner [x, y, z] in the base frame (m)."),
-    ParamSpec("workspace_max", [0.75, 0.35, 0.30], "Workspace box upper corner [x, y, z] in the base frame (m)."),
+    ParamSpec("workspace_min", [0.28, -0.32, -0.02], "Workspace box lower corner [x, y, z] in the base frame (m)."),
+    ParamSpec("workspace_max", [0.70, 0.32, 0.20], "Workspace box upper corner [x, y, z] in the base frame (m)."),
     ParamSpec("min_reach", 0.20, "Closest reachable target to the base axis (m).", 0.0, 5.0),
     ParamSpec("max_reach", 0.80, "Farthest reachable target from the base axis (m).", 0.0, 5.0),
     ParamSpec("execute_plan_action", "execute_plan", "ExecutePlan action the execute action forwards plans "
@@ -53,3 +60,34 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
 
 def defaults() -> dict[str, Any]:
     return {spec.name: spec.default for spec in GROUNDING_PARAMETERS}
+
+
+def descriptor(spec: ParamSpec) -> ParameterDescriptor:
+    """rcl descriptor with the description and, where given, the range."""
+    desc = ParameterDescriptor(description=spec.description)
+    if spec.min is not None and spec.max is not None:
+        if isinstance(spec.default, int) and not isinstance(spec.default, bool):
+            desc.integer_range = [IntegerRange(from_value=int(spec.min), to_value=int(spec.max), step=1)]
+        else:
+            desc.floating_point_range = [FloatingPointRange(from_value=float(spec.min), to_value=float(spec.max))]
+    return desc
+
+
+def config_yaml(specs: tuple[ParamSpec, ...], source: str) -> str:
+    """A parameter file with every default and its description as a comment."""
+    lines = [f"# Defaults, generated from {source} by tools/write_config.py;",
+             "# tests/test_parameters.py keeps this file and the README in step with the declarations.",
+             "/**:", "  ros__parameters:"]
+    for spec in specs:
+        lines.append(f"    # {spec.description}")
+        lines.append("    " + yaml.safe_dump({spec.name: spec.default}, default_flow_style=True, width=200)
+                     .strip().strip("{}"))
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(specs: tuple[ParamSpec, ...]) -> str:
+    rows = ["| name | default | description |", "|---|---|---|"]
+    for spec in specs:
+        default = json.dumps(spec.default) if not isinstance(spec.default, str) else (spec.default or "''")
+        rows.append(f"| `{spec.name}` | `{default}` | {spec.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,46 @@
+"""Start the simulated cell (sim bridge + grounding node) from launch/sim_demo.launch.yaml."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import rclpy
+
+from vlm_ros.bench.client import GraphClient
+from vlm_ros.launch_runner import LaunchSession, find_launch_file
+
+READY_TIMEOUT_S = 300.0  # first start on a fresh machine imports torch and loads the model
+
+
+def loopback_only() -> None:
+    """Every process we start talks DDS on loopback only (the project's rule), in a domain we choose."""
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    os.environ.setdefault("ROS_DOMAIN_ID", str(30 + os.getpid() % 60))
+
+
+@contextlib.contextmanager
+def sim_graph(backend: str = "auto", task: str = "put-block-in-bowl", seed: int = 100000, rate_hz: float = 5.0,
+              model_path: str = "", gui: bool = False, echo: bool = False, watch_images: bool = False,
+              log_dir: Path | None = None) -> Iterator[GraphClient]:
+    """Launch the cell as subprocesses, yield a connected client, stop everything on exit."""
+    loopback_only()
+    args = {"backend": backend, "task": task, "seed": str(seed), "rate_hz": str(rate_hz),
+            "model_path": model_path, "gui": str(gui).lower()}
+    launch_file = find_launch_file("sim_demo.launch.yaml", package="vlm_ros")
+    with LaunchSession(launch_file, args, echo=sys.stderr if echo else None, log_dir=log_dir) as session:
+        owns_rclpy = not rclpy.ok()
+        if owns_rclpy:
+            rclpy.init()
+        client = GraphClient(watch_images=watch_images)
+        try:
+            client.wait_for_graph(READY_TIMEOUT_S)
+            yield client
+        finally:
+            client.close()
+            if owns_rclpy:
+                rclpy.try_shutdown()
+            session.request_shutdown("done")
