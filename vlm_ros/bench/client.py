@@ -94,9 +94,20 @@ class GraphClient(Node):
         response = self._wait(self.check_client.call_async(CheckTask.Request()), timeout, "check_task")
         return bool(response.success), response.reason
 
-    def frame(self, topic: str = "image") -> np.ndarray | None:
+    def frame(self, topic: str = "image", after_ns: int = -1, timeout: float = 5.0) -> np.ndarray | None:
+        """The latest image on `topic`, waiting up to `timeout` for one stamped after `after_ns`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.latest.get(topic)
+            if msg is not None and time_ns(msg.header.stamp) > after_ns:
+                return to_rgb8(msg)
+            if time.monotonic() > deadline:
+                return to_rgb8(msg) if msg is not None else None
+            time.sleep(0.02)
+
+    def latest_stamp_ns(self, topic: str = "image") -> int:
         msg = self.latest.get(topic)
-        return to_rgb8(msg) if msg is not None else None
+        return time_ns(msg.header.stamp) if msg is not None else -1
 
     # --- instructions ----------------------------------------------------------------------------------
     def say(self, instruction: str, not_before: Time | None = None, dry_run: bool = False,

@@ -17,6 +17,8 @@ SUBCOMMANDS: list[str] = [
     "launch",
     "ground",
     "bench",
+    "demo",
+    "say",
 ]
 
 
