@@ -92,6 +92,9 @@ def test_not_before_waits_for_a_new_enough_frame(graph):
     assert_error(graph.ground("pick the red block", not_before_ns=old + 1), "no camera frame stamped at or after")
     plan = graph.ground("pick the red block", not_before_ns=old)
     assert plan.status == ActionPlan.OK, plan.message
+    # a new image whose matching depth has not arrived must not be paired with the older depth
+    graph.publish_frame(rgb(), info=camera_info(), stamp_ns=old + 4_000_000)
+    assert_error(graph.ground("pick the red block", not_before_ns=old + 4_000_000), "no camera frame")
 
 
 def test_no_frame_yet(graph):

@@ -72,8 +72,8 @@ def run_episode(client: GraphClient, task: str, seed: int, template: str = "") -
     scene = client.reset_scene(task, seed, template)
     outcome = client.say(scene.instruction, not_before=stamp_of(scene))
     success, reason = client.check_task()
-    if not success and outcome.plan.status.value != "OK" and reason.startswith("plan was"):
-        reason = f"{reason}: {outcome.plan.message}"
+    if not success and outcome.plan.status.value != "OK":
+        reason = f"plan {outcome.plan.status.value}: {outcome.plan.message}"
     elif not success and not outcome.success:
         reason = f"{reason} (executor: {outcome.message})"
     return EpisodeResult(seed=seed, instruction=scene.instruction, success=success, reason=reason,

@@ -117,7 +117,8 @@ class GroundingNode(Node):
         if not not_before_ns:
             return raw
         deadline = time.monotonic() + self.params["frame_wait_s"]
-        while raw is None or stamp_ns(raw.image) < not_before_ns or raw.depth is None:
+        # both halves must be new: an old depth image within the sync slop may show the scene before a change
+        while raw is None or raw.depth is None or min(stamp_ns(raw.image), stamp_ns(raw.depth)) < not_before_ns:
             if time.monotonic() > deadline:
                 raise InputError(f"No camera frame stamped at or after {not_before_ns / 1e9:.3f} s arrived "
                                  f"within {self.params['frame_wait_s']:.1f} s.")
