@@ -13,12 +13,10 @@ from collections import Counter, deque
 from typing import Any
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -36,6 +34,7 @@ from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.markers import plan_markers
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
+from vlm_ros.ros.spin import spin_node
 from vlm_ros.visualization import draw_plan
 from vlm_ros_interfaces.action import ExecuteInstruction, ExecutePlan
 from vlm_ros_interfaces.msg import ActionPlan
@@ -268,18 +267,7 @@ class GroundingNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = GroundingNode()
-    executor = MultiThreadedExecutor(num_threads=4)
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
+    spin_node(GroundingNode, args, threads=4)
 
 
 if __name__ == "__main__":

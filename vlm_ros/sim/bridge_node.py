@@ -14,11 +14,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import rclpy
 from geometry_msgs.msg import TransformStamped
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
@@ -30,6 +28,7 @@ from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.msg_conversion import plan_from_msg, time_msg
 from vlm_ros.ros.parameters import descriptor
+from vlm_ros.ros.spin import spin_node
 from vlm_ros.sim.bridge_parameters import SIM_BRIDGE_PARAMETERS
 from vlm_ros.sim.camera import CameraConfig
 from vlm_ros.sim.executor import Executor
@@ -188,18 +187,7 @@ class SimBridgeNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = SimBridgeNode()
-    executor = MultiThreadedExecutor(num_threads=3)
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
+    spin_node(SimBridgeNode, args, threads=3)
 
 
 if __name__ == "__main__":
