@@ -35,6 +35,7 @@ setup(
         "console_scripts": [
             "vlm-ros = vlm_ros.cli:main",
             "grounding_node = vlm_ros.ros.grounding_node:main",
+            "speech_node = vlm_ros.ros.speech_node:main",
             "sim_bridge = vlm_ros.sim.bridge_node:main",
         ],
     },

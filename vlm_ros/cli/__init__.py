@@ -19,6 +19,7 @@ SUBCOMMANDS: list[str] = [
     "bench",
     "demo",
     "say",
+    "listen",
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
@@ -62,7 +62,16 @@ def defaults() -> dict[str, Any]:
     return {spec.name: spec.default for spec in GROUNDING_PARAMETERS}
 
 
-def descriptor(spec: ParamSpec) -> ParameterDescriptor:
+class DescribedParameter(Protocol):
+    """What a descriptor needs; ParamSpec and the speech settings' ParameterInfo both have it."""
+
+    default: Any
+    description: str
+    min: float | None
+    max: float | None
+
+
+def descriptor(spec: DescribedParameter) -> ParameterDescriptor:
     """rcl descriptor with the description and, where given, the range."""
     desc = ParameterDescriptor(description=spec.description)
     if spec.min is not None and spec.max is not None:

@@ -1,0 +1,122 @@
+"""speech_node in a real rclpy graph: AudioData messages in, `instruction` and `speech_status` out;
+and speech.launch.yaml playing a WAV file, as a user starts it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from std_msgs.msg import String
+
+from tests.ros_graph import ensure_rclpy, spin_in_background
+from vlm_ros.speech.audio import encode_s16le, write_wav
+from vlm_ros.speech.synth import espeak_available, spoken_clip
+from vlm_ros_interfaces.msg import AudioData
+
+pytestmark = [pytest.mark.ros,
+              pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed; no speech to test with")]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Listener(Node):
+    """Plays a microphone on `audio` and records what speech_node says."""
+
+    def __init__(self, namespace: str):
+        super().__init__("speech_test_user", namespace=namespace)
+        self.audio_pub = self.create_publisher(AudioData, "audio", 100)
+        self.instructions: list[str] = []
+        self.statuses: list[dict] = []
+        self.create_subscription(String, "instruction", lambda m: self.instructions.append(m.data), 10)
+        self.create_subscription(String, "speech_status", lambda m: self.statuses.append(json.loads(m.data)), 10)
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def play(self, samples: np.ndarray, rate: int, chunk_s: float = 0.1) -> None:
+        """S16LE chunks, at twice real time (the node must cope with bursts)."""
+        step = int(rate * chunk_s)
+        for i in range(0, samples.size, step):
+            msg = AudioData(sample_rate=rate, channels=1, encoding="S16LE")
+            msg.header.frame_id = "microphone"
+            msg.data = encode_s16le(samples[i:i + step])
+            self.audio_pub.publish(msg)
+            time.sleep(chunk_s / 2)
+
+
+@pytest.fixture(scope="module")
+def graph():
+    from vlm_ros.ros.speech_node import SpeechNode
+
+    rclpy.init()
+    node = SpeechNode(namespace="/speech_t", parameter_overrides=[Parameter("source", value="topic")])
+    executor = spin_in_background(node, threads=2)
+    user = Listener("/speech_t")
+    user_executor = spin_in_background(user, threads=2)
+    assert user.wait_for(lambda: user.audio_pub.get_subscription_count() > 0, 10)
+    assert user.wait_for(lambda: node.count_subscribers("instruction") > 0, 10)
+    yield node, user
+    user_executor.shutdown()
+    executor.shutdown()
+    user.destroy_node()
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+def test_spoken_command_on_the_audio_topic_becomes_an_instruction(graph):
+    _node, user = graph
+    clip = spoken_clip("put the blue cube in the yellow bowl", "en-us", 160)
+    user.play(clip.samples, clip.sample_rate)
+    assert user.wait_for(lambda: user.instructions, 30), user.statuses
+    assert user.instructions == ["put the blue cube in the yellow bowl"]
+    status = user.statuses[-1]
+    assert status["status"] == "ok" and status["confidence"] >= 0.5
+    assert status["program"] == "pick(blue block) ; place(yellow bowl)"
+
+
+def test_noise_gives_a_not_understood_status_and_no_instruction(graph):
+    _node, user = graph
+    before = len(user.instructions), len(user.statuses)
+    rng = np.random.default_rng(5)
+    noise = rng.normal(0, 1e-3, 3 * 16000).astype(np.float32)
+    noise[8000:20000] += rng.normal(0, 0.1, 12000).astype(np.float32)
+    user.play(noise, 16000)
+    assert user.wait_for(lambda: len(user.statuses) > before[1], 30)
+    assert all(s["status"] != "ok" for s in user.statuses[before[1]:]), user.statuses[before[1]:]
+    time.sleep(0.5)
+    assert len(user.instructions) == before[0]
+
+
+def test_launch_file_plays_a_wav_into_the_instruction_topic(tmp_path):
+    from vlm_ros.launch_runner import LaunchSession
+
+    clip = spoken_clip("pick up the red block and put it in the green bowl", "en-us+klatt4", 160)
+    write_wav(tmp_path / "command.wav", clip.samples, clip.sample_rate)
+    heard: list[str] = []
+    ready = threading.Event()
+    with LaunchSession(ROOT / "launch" / "speech.launch.yaml",
+                       {"namespace": "launched_speech", "source": "wav", "wav_path": str(tmp_path / "command.wav"),
+                        "instruction": "/robot/instruction"}) as session:
+        ensure_rclpy()  # shared with the module's graph when it runs
+        user = Node("speech_launch_user")
+        user.create_subscription(String, "/robot/instruction", lambda m: (heard.append(m.data), ready.set()), 10)
+        executor = spin_in_background(user, threads=2)
+        try:
+            session.wait_for_output(r"ready: backend pocketsphinx", timeout=60)
+            assert ready.wait(30), session.output()
+            session.wait_for_output(r"end of WAV file", timeout=30)
+        finally:
+            executor.shutdown()
+            user.destroy_node()
+    assert heard == ["pick up the red block and put it in the green bowl"]

@@ -1,0 +1,131 @@
+"""Audio stream → endpointed utterances → transcripts → decisions: instruction or "not understood".
+
+Plain Python, shared by speech_node and `vlm-ros listen`. The decision is where spoken
+input is made safe: only text the command grammar accepts, heard with enough confidence,
+becomes an instruction; everything else is reported with a status and a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from vlm_ros.speech.asr.base import Recognizer
+from vlm_ros.speech.audio import AudioChunk, dither, resample
+from vlm_ros.speech.commands import normalize, parse_command
+from vlm_ros.speech.config import DecisionConfig, EndpointConfig
+from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
+from vlm_ros.speech.grammar import CommandGrammar
+
+OK = "ok"
+NOT_UNDERSTOOD = "not_understood"
+LOW_CONFIDENCE = "low_confidence"
+
+
+@dataclass
+class Recognition:
+    """One utterance's outcome; published as JSON on speech_status and printed by `listen --json`."""
+
+    status: str  # ok | not_understood | low_confidence
+    text: str  # what was heard (normalised words); "" when nothing
+    confidence: float  # 0..1
+    program: str = ""  # canonical command, e.g. "pick(red block) ; place(green bowl)"; "" if not parsed
+    reason: str = ""  # why it is not an instruction
+    start_s: float = 0.0  # utterance start in stream time [s]
+    end_s: float = 0.0  # utterance end in stream time [s]
+    backend: str = ""
+    latency_ms: float = 0.0  # recognition time of this utterance [ms]
+
+    @property
+    def instruction(self) -> str | None:
+        """The text to publish as an instruction, or None when nothing may move."""
+        return self.text if self.status == OK else None
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["confidence"] = round(self.confidence, 3)
+        out["latency_ms"] = round(self.latency_ms, 1)
+        out["start_s"], out["end_s"] = round(self.start_s, 3), round(self.end_s, 3)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def nothing_heard(reason: str = "no speech detected", backend: str = "") -> Recognition:
+    return Recognition(NOT_UNDERSTOOD, "", 0.0, reason=reason, backend=backend)
+
+
+def decide(text: str, confidence: float, grammar: CommandGrammar, decision: DecisionConfig) -> tuple[str, str]:
+    """(status, reason) for a transcript: the gate between hearing and moving."""
+    if not text:
+        return NOT_UNDERSTOOD, "nothing recognised"
+    if decision.require_grammar and not grammar.accepts(text):
+        return NOT_UNDERSTOOD, f"not a command the robot knows: {text!r}"
+    if not confidence >= decision.min_confidence:  # also catches NaN
+        return LOW_CONFIDENCE, f"confidence {confidence:.2f} is below min_confidence {decision.min_confidence:.2f}"
+    return OK, ""
+
+
+class SpeechPipeline:
+    """Feed audio chunks of any rate and size; get Recognitions as utterances end."""
+
+    def __init__(self, recognizer: Recognizer, grammar: CommandGrammar,
+                 decision: DecisionConfig | None = None, endpoint: EndpointConfig | None = None):
+        self.recognizer = recognizer
+        self.grammar = grammar
+        self.decision = decision or DecisionConfig()
+        self.endpoint_config = endpoint or EndpointConfig()
+        self._endpointer: Endpointer | None = None
+        self._stream_offset_s = 0.0  # stream time of the current endpointer's start (rate changes)
+        self._utterances = 0
+
+    def feed(self, chunk: AudioChunk) -> list[Recognition]:
+        out: list[Recognition] = []
+        if self._endpointer is not None and self._endpointer.sample_rate != chunk.sample_rate:
+            out += self.flush()  # a source changed rate: finish what was said at the old one
+        if self._endpointer is None:
+            self._endpointer = Endpointer(self.endpoint_config, chunk.sample_rate)
+        segments = self._endpointer.feed(chunk.samples)
+        return out + [self.recognize_segment(s) for s in segments]
+
+    def flush(self) -> list[Recognition]:
+        """End of stream: recognise an utterance still open."""
+        if self._endpointer is None:
+            return []
+        endpointer, self._endpointer = self._endpointer, None
+        segments = endpointer.flush()
+        self._stream_offset_s += endpointer.seconds_seen
+        return [self.recognize_segment(s) for s in segments]
+
+    @property
+    def in_speech(self) -> bool:
+        return self._endpointer is not None and self._endpointer.in_speech
+
+    def recognize_segment(self, segment: SpeechSegment) -> Recognition:
+        rec = self.recognize(segment.samples, segment.sample_rate)
+        rec.start_s = self._stream_offset_s + segment.start_s
+        rec.end_s = self._stream_offset_s + segment.end_s
+        if segment.truncated and rec.status == OK:
+            rec.reason = "utterance was cut at max_speech_s"
+        return rec
+
+    def recognize(self, samples: np.ndarray, sample_rate: int) -> Recognition:
+        """One whole utterance (no endpointing) → Recognition."""
+        t0 = time.perf_counter()
+        audio = resample(samples, sample_rate, self.recognizer.sample_rate)
+        level = 10.0 ** (self.decision.dither_dbfs / 20.0) if self.decision.dither_dbfs > -120.0 else 0.0
+        audio = dither(audio, level, seed=self._utterances)
+        self._utterances += 1
+        transcript = self.recognizer.transcribe(audio)
+        text = normalize(transcript.text)
+        confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
+        status, reason = decide(text, confidence, self.grammar, self.decision)
+        command = parse_command(text) if text else None
+        return Recognition(status, text, confidence, command.program if command else "", reason,
+                           0.0, samples.size / sample_rate, self.recognizer.name,
+                           (time.perf_counter() - t0) * 1000.0)
