@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from geometry_msgs.msg import TransformStamped
+from geometry_msgs.msg import Point, TransformStamped
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.node import Node
@@ -109,7 +109,9 @@ class SimBridgeNode(Node):
         self.plan_status = None
         return ResetScene.Response(success=True, task=task, seed=seed,
                                    instruction=self.episode.instruction if self.episode else "",
-                                   objects=[o.label for o in self.sim.objects()])
+                                   objects=[o.label for o in self.sim.objects()],
+                                   positions=[Point(x=float(x), y=float(y), z=float(z))
+                                              for x, y, z in (o.position() for o in self.sim.objects())])
 
     def _on_reset(self, request: ResetScene.Request, response: ResetScene.Response) -> ResetScene.Response:
         with self.sim_lock:
