@@ -15,6 +15,7 @@ import numpy as np
 from vlm_ros.core.errors import GroundingRefusal, InputError, ModelOutputError
 from vlm_ros.core.types import Plan, PlanStatus, Primitive, PrimitiveType, RGBDFrame
 from vlm_ros.core.vocabulary import DIRECTIONS, LOCATION_SYNONYMS, LOCATIONS
+from vlm_ros.geometry.placement import SLOT_RADIUS, ring_slots
 from vlm_ros.geometry.projection import Projector
 from vlm_ros.grounding.base import Grounder
 from vlm_ros.grounding.validator import Workspace, validate_steps
@@ -27,6 +28,7 @@ class PipelineConfig:
     base_frame: str = "base_link"
     table_height: float = 0.0  # z of the table surface in the base frame [m]
     push_distance: float = 0.10  # [m]
+    place_spread: float = SLOT_RADIUS  # [m] ring radius when several objects are placed at one target; 0: off
     locations: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(LOCATIONS))
     workspace: Workspace = field(default_factory=Workspace)
 
@@ -61,6 +63,23 @@ def check_frame(frame: RGBDFrame | None, now_ns: int, max_age_s: float) -> RGBDF
     return frame
 
 
+def spread_shared_places(steps: list[Primitive], radius: float) -> None:
+    """Several objects placed at one target ("all the red blocks in the bowl") go to a ring of slots
+    around it instead of on top of each other; the model points at the target, the plan spreads them."""
+    if radius <= 0:
+        return
+    groups: dict[str, list[Primitive]] = {}
+    for step in steps:
+        if step.type is PrimitiveType.PLACE and step.position is not None:
+            groups.setdefault(step.target_label, []).append(step)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        centre = np.mean([s.position for s in group], axis=0)
+        for step, slot in zip(group, ring_slots(centre, len(group), radius)):
+            step.position = slot
+
+
 class GroundingPipeline:
     """Grounder + projector + validator behind one call."""
 
@@ -87,6 +106,7 @@ class GroundingPipeline:
                 raise GroundingRefusal(f"I can't see a {result.program.refused_label} here.")
             t0 = time.perf_counter()
             plan.steps = [self._locate(step, frame) for step in result.program.steps]
+            spread_shared_places(plan.steps, self.config.place_spread)
             plan.latency_ms["projection"] = (time.perf_counter() - t0) * 1e3
             validate_steps(plan.steps, self.config.workspace)
             plan.status, plan.message = PlanStatus.OK, f"{len(plan.steps)} steps grounded."

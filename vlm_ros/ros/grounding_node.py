@@ -98,6 +98,7 @@ class GroundingNode(Node):
         config = PipelineConfig(
             max_instruction_chars=p["max_instruction_chars"], max_frame_age_s=p["max_frame_age_s"],
             base_frame=p["base_frame"], table_height=p["table_height"], push_distance=p["push_distance"],
+            place_spread=p["place_spread"],
             workspace=Workspace(x_range=(p["workspace_min"][0], p["workspace_max"][0]),
                                 y_range=(p["workspace_min"][1], p["workspace_max"][1]),
                                 z_range=(p["workspace_min"][2], p["workspace_max"][2]),

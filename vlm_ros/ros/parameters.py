@@ -44,6 +44,8 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("table_height", 0.0, "z of the table surface in the base frame (m), for named locations.",
               -2.0, 2.0),
     ParamSpec("push_distance", 0.10, "How far a push moves its object (m).", 0.0, 1.0),
+    ParamSpec("place_spread", 0.033, "When one plan places several objects at the same target, put them on a "
+              "ring of this radius around it (m); 0 disables.", 0.0, 0.5),
     ParamSpec("workspace_min", [0.28, -0.32, -0.02], "Workspace box lower corner [x, y, z] in the base frame (m)."),
     ParamSpec("workspace_max", [0.70, 0.32, 0.20], "Workspace box upper corner [x, y, z] in the base frame (m)."),
     ParamSpec("min_reach", 0.20, "Closest reachable target to the base axis (m).", 0.0, 5.0),

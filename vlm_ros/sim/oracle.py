@@ -7,29 +7,18 @@ pixel points from projecting ground-truth surface points into the sim camera.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from vlm_ros.core.types import Plan, PlanStatus, Primitive, PrimitiveType
 from vlm_ros.core.vocabulary import LOCATIONS
+from vlm_ros.geometry.placement import ring_slots
 from vlm_ros.grounding.program import Program, format_program
 from vlm_ros.sim.scene import TabletopSim
 from vlm_ros.sim.tasks import Episode
 
-BOWL_SLOT_RADIUS = 0.033  # several blocks go into one bowl this far from its centre [m]: apart even when turned
-
 
 def _step(sim: TabletopSim, kind: PrimitiveType, label: str, point: np.ndarray) -> Primitive:
     return Primitive(type=kind, target_label=label, pixel=sim.project(point), position=np.asarray(point))
-
-
-def _bowl_slots(centre: np.ndarray, n: int) -> list[np.ndarray]:
-    """Where n blocks go in one bowl: its centre for one, a ring of slots for more."""
-    if n == 1:
-        return [centre]
-    return [centre + BOWL_SLOT_RADIUS * np.array([math.cos(a), math.sin(a), 0.0])
-            for a in (2.0 * math.pi * k / n for k in range(n))]
 
 
 def oracle_plan(sim: TabletopSim, episode: Episode) -> tuple[str, Plan]:
@@ -50,7 +39,7 @@ def oracle_plan(sim: TabletopSim, episode: Episode) -> tuple[str, Plan]:
         if place is None:
             raise KeyError(f"{episode.place} is not in the scene")
         top = place.top_point()
-        targets = _bowl_slots(top, len(picks)) if place.kind == "bowl" else [top]
+        targets = ring_slots(top, len(picks)) if place.kind == "bowl" else [top]
     steps: list[Primitive] = []
     for obj, target in zip(picks, targets):
         steps.append(_step(sim, PrimitiveType.PICK, obj.label, obj.top_point()))
