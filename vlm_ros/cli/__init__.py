@@ -20,6 +20,8 @@ SUBCOMMANDS: list[str] = [
     "demo",
     "say",
     "listen",
+    "train",
+    "eval-grounding",
 ]
 
 

@@ -1,0 +1,125 @@
+"""PyTorch backend of the default model: image + instruction -> program with frame pixels."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vlm_ros.core.errors import ModelOutputError
+from vlm_ros.grounding.base import GroundingResult
+from vlm_ros.grounding.program import Program, parse_program
+from vlm_ros.models.decoding import DecodedProgram, greedy_decode
+from vlm_ros.models.processor import ImageProcessor
+from vlm_ros.models.tabletop_vlm import TabletopVlm
+from vlm_ros.models.tokenizer import LOC, SEP, split_words
+from vlm_ros.models.verify import unpicked_object, verify_program
+
+
+def program_text(words: list[str], points: list[tuple[float, float]]) -> str:
+    """['pick', 'red', 'block', '<loc>', ...] + frame points -> 'pick(red block) @ (u, v) ; ...'."""
+    if words[:1] == ["refuse"]:
+        return f"refuse({' '.join(words[1:])})"
+    steps, current, it = [], [], iter(points)
+    for w in words:
+        if w == "<loc>":
+            if not current:
+                raise ModelOutputError(f"a location with no step before it in {' '.join(words)!r}")
+            u, v = next(it)
+            steps.append(f"{current[0]}({' '.join(current[1:])}) @ ({u:.1f}, {v:.1f})")
+            current = []
+        else:
+            current.append(w)
+    if current:
+        raise ModelOutputError(f"step {' '.join(current)!r} has no location")
+    return " ; ".join(steps)
+
+
+def cpu_has_bf16() -> bool:
+    """True on x86 CPUs with AVX512-BF16 or AMX (Linux /proc/cpuinfo)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+class TorchGrounder:
+    """Implements vlm_ros.grounding.base.Grounder with the PyTorch reference backend."""
+
+    def __init__(self, model: TabletopVlm, tokenizer, processor: ImageProcessor, model_id: str,
+                 device: str = "cpu", use_cache: bool = True, bf16_prefill: bool | None = None,
+                 presence_threshold: float | None = None):
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.processor = processor
+        self.model_id = model_id
+        self.device = torch.device(device)
+        self.use_cache = use_cache
+        self._pick_id = tokenizer.convert_tokens_to_ids("pick")
+        self._words = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        if bf16_prefill is None:  # default: where the CPU has native bfloat16 matrix instructions
+            bf16_prefill = self.device.type == "cpu" and cpu_has_bf16()
+        self.bf16_prefill = bf16_prefill
+        # objects the patch classifier sees nowhere above this probability are refused (0: off)
+        self.presence_threshold = (model.config.presence_threshold if presence_threshold is None
+                                   else presence_threshold)
+
+    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None) -> DecodedProgram:
+        pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
+        prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
+        cfg = self.model.config
+        budget = [2]  # at most two step pairs added per program
+
+        def on_eos(out: DecodedProgram) -> list[int] | None:
+            if self.presence_threshold <= 0 or budget[0] <= 0 or out.class_probs is None:
+                return None
+            found = unpicked_object(self.tokenizer.convert_ids_to_tokens(out.token_ids), out.points,
+                                    out.class_probs, cfg.grid_size, cfg.vision_config.patch_size,
+                                    threshold=0.5, radius=1.5)
+            if found is None:
+                return None
+            budget[0] -= 1
+            label, place = found
+            return self.tokenizer.convert_tokens_to_ids(["pick", *label.split(), "<loc>", "place", *place.split(),
+                                                         "<loc>"])
+
+        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=on_eos,
+                             pick_token_id=self._pick_id, timings=timings, bf16_prefill=self.bf16_prefill,
+                             words=self._words)
+
+    def ground(self, rgb: np.ndarray, instruction: str) -> GroundingResult:
+        t0 = time.perf_counter()
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ModelOutputError(f"expected an [H, W, 3] uint8 image, got {rgb.shape} {rgb.dtype}")
+        timings: dict[str, float] = {}
+        height, width = rgb.shape[:2]
+        out = self.decode(rgb, instruction, timings)
+        t1 = time.perf_counter()
+        pre = (t1 - t0) * 1e3 - sum(timings.values())
+        words = self.tokenizer.convert_ids_to_tokens(out.token_ids)
+        points = [self.processor.model_to_frame(x, y, width, height) for x, y in out.points]
+        if self.presence_threshold > 0 and out.class_probs is not None:
+            words, kept = verify_program(words, out.patches, out.class_probs, self.model.config.grid_size,
+                                         self.presence_threshold, out.points, same_radius=6.0)
+            points = [points[i] for i in kept]
+            out.confidences = [out.confidences[i] for i in kept]
+        raw = program_text(words, points) if words else ""
+        program: Program = parse_program(raw)
+        confidences = iter(out.confidences)
+        for step in program.steps:
+            step.confidence = next(confidences, 1.0)
+        latency = {"preprocess": max(pre, 0.0), **timings}
+        return GroundingResult(program=program, raw_output=raw, latency_ms=latency)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> TorchGrounder:
+        from vlm_ros.models.loading import load_pretrained
+
+        model, tokenizer, processor = load_pretrained(path)
+        return cls(model, tokenizer, processor, model_id=f"tabletop-vlm:{Path(path).name}", device=device)
+
+
+__all__ = ["LOC", "TorchGrounder", "program_text"]

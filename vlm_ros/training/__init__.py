@@ -1,0 +1,1 @@
+"""Training recipe of the default grounding model: scenes, instructions, loop, evaluation."""
