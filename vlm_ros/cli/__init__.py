@@ -22,6 +22,9 @@ SUBCOMMANDS: list[str] = [
     "listen",
     "train",
     "eval-grounding",
+    "export",
+    "build-engine",
+    "bench-latency",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -66,19 +67,19 @@ class TorchGrounder:
         # objects the patch classifier sees nowhere above this probability are refused (0: off)
         self.presence_threshold = (model.config.presence_threshold if presence_threshold is None
                                    else presence_threshold)
+        self.grid_size, self.patch_size = model.config.grid_size, model.config.vision_config.patch_size
 
-    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None) -> DecodedProgram:
-        pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
-        prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
-        cfg = self.model.config
-        budget = [2]  # at most two step pairs added per program
+    def on_eos_callback(self) -> Callable[[DecodedProgram], list[int] | None]:
+        """A fresh end-of-program callback for one decode (every backend's loop takes it): for a
+        program that picks one label several times, add a step pair for an object of that label
+        the patch classifier sees and no pick has taken yet (at most two pairs per program)."""
+        budget = [2]
 
         def on_eos(out: DecodedProgram) -> list[int] | None:
             if self.presence_threshold <= 0 or budget[0] <= 0 or out.class_probs is None:
                 return None
             found = unpicked_object(self.tokenizer.convert_ids_to_tokens(out.token_ids), out.points,
-                                    out.class_probs, cfg.grid_size, cfg.vision_config.patch_size,
-                                    threshold=0.5, radius=1.5)
+                                    out.class_probs, self.grid_size, self.patch_size, threshold=0.5, radius=1.5)
             if found is None:
                 return None
             budget[0] -= 1
@@ -86,7 +87,12 @@ class TorchGrounder:
             return self.tokenizer.convert_tokens_to_ids(["pick", *label.split(), "<loc>", "place", *place.split(),
                                                          "<loc>"])
 
-        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=on_eos,
+        return on_eos
+
+    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None) -> DecodedProgram:
+        pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
+        prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
+        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=self.on_eos_callback(),
                              pick_token_id=self._pick_id, timings=timings, bf16_prefill=self.bf16_prefill,
                              words=self._words)
 
@@ -102,7 +108,7 @@ class TorchGrounder:
         words = self.tokenizer.convert_ids_to_tokens(out.token_ids)
         points = [self.processor.model_to_frame(x, y, width, height) for x, y in out.points]
         if self.presence_threshold > 0 and out.class_probs is not None:
-            words, kept = verify_program(words, out.patches, out.class_probs, self.model.config.grid_size,
+            words, kept = verify_program(words, out.patches, out.class_probs, self.grid_size,
                                          self.presence_threshold, out.points, same_radius=6.0)
             points = [points[i] for i in kept]
             out.confidences = [out.confidences[i] for i in kept]
