@@ -66,7 +66,8 @@ def test_objects_placed_at_one_target_are_spread_on_a_ring():
 
     bowl = np.array([0.5, 0.0, 0.01])
     steps = [Primitive(PrimitiveType.PICK, "red block", position=np.array([0.4, 0.1, 0.04]))]
-    steps += [Primitive(PrimitiveType.PLACE, "green bowl", position=bowl + np.array([0.002 * i, 0, 0])) for i in range(3)]
+    steps += [Primitive(PrimitiveType.PLACE, "green bowl", position=bowl + np.array([0.002 * i, 0, 0]))
+              for i in range(3)]
     steps += [Primitive(PrimitiveType.PLACE, "blue bowl", position=np.array([0.6, 0.1, 0.01]))]
     spread_shared_places(steps, 0.03)
     places = np.array([s.position for s in steps[1:4]])
