@@ -1,0 +1,67 @@
+"""The shipped model grounding real sim scenes: through the ROS graph, and in plain Python."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vlm_ros.bench.graph import sim_graph
+from vlm_ros.bench.runner import run_bench
+from vlm_ros.core.types import PlanStatus, PrimitiveType
+from vlm_ros.grounding.factory import make_grounder
+from vlm_ros.grounding.pipeline import GroundingPipeline
+from vlm_ros.models import DEFAULT_WEIGHTS_PATH
+from vlm_ros.sim.scene import TabletopSim
+from vlm_ros.sim.tasks import TASKS
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_WEIGHTS_PATH / "config.json").exists(),
+                                reason=f"no shipped weights at {DEFAULT_WEIGHTS_PATH}")
+
+
+@pytest.fixture(scope="module")
+def model_graph():
+    with sim_graph(backend="torch", seed=777000) as client:
+        yield client
+
+
+def test_grounded_target_is_within_1cm_of_the_object(model_graph):
+    """Issue bar: a grounded 3D target (base frame) within 1 cm of the true object centre."""
+    scene = model_graph.reset_scene("put-block-in-bowl", 777001)
+    outcome = model_graph.say(scene.instruction, not_before=scene.stamp, dry_run=True)
+    assert outcome.plan.status is PlanStatus.OK, outcome.plan.message
+    pick = outcome.plan.steps[0]
+    assert pick.type is PrimitiveType.PICK
+    truth = scene.positions[scene.objects.index(pick.target_label)]
+    error = np.hypot(pick.position[0] - truth.x, pick.position[1] - truth.y)
+    assert error < 0.01, f"pick target {pick.position} is {error * 100:.1f} cm from the {pick.target_label}"
+    assert outcome.plan.frame_id == "base_link"
+
+
+def test_a_handful_of_episodes_per_task_succeed(model_graph):
+    reports = {task: run_bench(model_graph, task, episodes=2, seed=777100, grounder="model", progress=False)
+               for task in TASKS}
+    overall = np.mean([r.success for rep in reports.values() for r in rep.results])
+    details = {task: [(r.seed, r.instruction, r.reason) for r in report.results if not r.success]
+               for task, report in reports.items()}
+    assert reports["refuse-missing"].success_rate == 1.0, details
+    assert overall >= 0.8, details
+
+
+@pytest.mark.xfail(strict=True, reason="known limit of the shipped tabletop-tiny: in two-step chains with two "
+                   "different bowls it places both blocks in the same bowl (0/20 scenes); needs retraining "
+                   "with more chain data. strict: an improved model makes this test fail until xfail is removed")
+def test_multi_step_instruction_gives_an_ordered_plan():
+    sim = TabletopSim()
+    try:
+        sim.reset(4242, blocks=["red", "blue", "yellow"], bowls=["green", "red"])
+        pipeline = GroundingPipeline(make_grounder("torch"), sim.camera_to_base)
+        frame = sim.render()
+        plan = pipeline.run(frame, "put the red block in the green bowl, then the blue block in the red bowl")
+        assert plan.status is PlanStatus.OK, (plan.message, plan.raw_output)
+        assert [(s.type.value, s.target_label) for s in plan.steps] == [
+            ("pick", "red block"), ("place", "green bowl"), ("pick", "blue block"), ("place", "red bowl")]
+        for step in plan.steps:
+            truth = sim.find(step.target_label)[0].position()
+            assert np.hypot(*(step.position[:2] - truth[:2])) < 0.03, (step.describe(), truth)
+    finally:
+        sim.close()
