@@ -47,7 +47,7 @@ def test_spoken_command_is_carried_out_in_the_sim(tmp_path):
     clip = spoken_clip(COMMAND)
     wav = tmp_path / "command.wav"
     write_wav(wav, clip.samples, clip.sample_rate)
-    with sim_graph(backend="torch", seed=seed, execute_topic_instructions=True) as client:
+    with sim_graph(backend="torch", seed=seed, execute_topic_instructions=True, echo=True) as client:
         client.reset_scene("put-block-in-bowl", seed)
         time.sleep(1.0)  # the grounding node grounds spoken commands on the latest frame
         speech = SpeechNode(parameter_overrides=[Parameter("source", value="wav"),

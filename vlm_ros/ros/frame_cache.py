@@ -50,13 +50,17 @@ class FrameCache:
             self.received["camera_info"] += 1
 
     def latest(self) -> RawFrame | None:
-        """Newest image with its best-matching depth (None if no depth within slop)."""
+        """Newest image that has a depth within slop; else the newest image alone (depth None).
+
+        Colour and depth arrive as separate messages, so the very newest image may still be
+        waiting for its depth: the newest complete pair is the frame to ground on.
+        """
         with self._lock:
             if not self._images:
                 return None
-            image = self._images[-1]
-            target = stamp_ns(image)
-            depth = min(self._depths, key=lambda d: abs(stamp_ns(d) - target), default=None)
-            if depth is not None and abs(stamp_ns(depth) - target) > self.slop_ns:
-                depth = None
-            return RawFrame(image, depth, self._camera_info)
+            for image in reversed(self._images):
+                target = stamp_ns(image)
+                depth = min(self._depths, key=lambda d: abs(stamp_ns(d) - target), default=None)
+                if depth is not None and abs(stamp_ns(depth) - target) <= self.slop_ns:
+                    return RawFrame(image, depth, self._camera_info)
+            return RawFrame(self._images[-1], None, self._camera_info)
