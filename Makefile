@@ -18,7 +18,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: setup lint
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python tools/run_tests.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .ruff_cache
