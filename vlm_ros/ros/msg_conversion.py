@@ -15,7 +15,6 @@ from vlm_ros.core.types import (
     PRIMITIVE_CODES,
     CameraIntrinsics,
     Plan,
-    PlanStatus,
     Primitive,
     PrimitiveType,
     RGBDFrame,
@@ -119,13 +118,5 @@ def plan_from_msg(msg: ActionPlan) -> Plan:
         instruction=msg.instruction, status=status, message=msg.message,
         steps=[primitive_from_msg(s) for s in msg.steps], model_id=msg.model_id, raw_output=msg.raw_output,
         latency_ms={lat.stage: float(lat.ms) for lat in msg.latency},
-        stamp_ns=msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec, frame_id=msg.header.frame_id,
+        stamp_ns=time_ns(msg.header.stamp), frame_id=msg.header.frame_id,
     )
-
-
-def status_name(code: int) -> str:
-    return next((s.value for s, c in PLAN_STATUS_CODES.items() if c == code), str(code))
-
-
-__all__ = ["PlanStatus", "frame_from_raw", "plan_from_msg", "plan_to_msg", "status_name", "time_msg",
-           "transform_msg_to_matrix"]

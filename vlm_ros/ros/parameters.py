@@ -60,9 +60,6 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
-def defaults() -> dict[str, Any]:
-    return {spec.name: spec.default for spec in GROUNDING_PARAMETERS}
-
 
 class DescribedParameter(Protocol):
     """What a descriptor needs; ParamSpec and the speech settings' ParameterInfo both have it."""

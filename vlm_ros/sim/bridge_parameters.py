@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vlm_ros.ros.parameters import ParamSpec
 from vlm_ros.sim.camera import FRAME_ID, CameraConfig
 
@@ -27,6 +25,3 @@ SIM_BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("gui", False, "Open the PyBullet GUI window instead of running headless."),
 )
 
-
-def defaults() -> dict[str, Any]:
-    return {spec.name: spec.default for spec in SIM_BRIDGE_PARAMETERS}
