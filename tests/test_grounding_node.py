@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ def graph(request):
     from vlm_ros.ros.grounding_node import GroundingNode
 
     overrides = {"backend": "test-fixed", "test_program": PROGRAM, "camera_to_base": matrix_to_pose(DOWN),
-                 "execute_plan_action": "", **getattr(request, "param", {})}
+                 "execute_plan_action": "", "frame_wait_s": 1.0, **getattr(request, "param", {})}
     namespace = f"/t{next(_names)}"
     node = GroundingNode(namespace=namespace,
                          parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
@@ -166,6 +167,17 @@ def test_instruction_over_length_limit(graph):
 def test_stale_frame(graph):
     graph.publish_frame(rgb(), depth(), camera_info(), stamp_ns=graph.now_ns() - 10_000_000_000)
     assert_error(graph.ground("pick the red block"), "old")
+
+
+def test_stale_frame_waits_for_a_fresh_one(graph):
+    """Frames lost on a loaded machine delay the plan; the next frame to arrive is used."""
+    graph.publish_frame(rgb(), depth(), camera_info(), stamp_ns=graph.now_ns() - 10_000_000_000)
+    fresh = threading.Timer(0.3, lambda: graph.publish_frame(rgb(), depth(), camera_info()))
+    fresh.start()
+    plan = graph.ground("pick the red block")
+    fresh.join()
+    assert plan.status == ActionPlan.OK, plan.message
+    assert graph.now_ns() - (plan.header.stamp.sec * 1_000_000_000 + plan.header.stamp.nanosec) < 5_000_000_000
 
 
 def test_node_keeps_working_after_bad_input(graph):

@@ -27,7 +27,7 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
-from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig
+from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
 from vlm_ros.grounding.validator import Workspace
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
@@ -112,14 +112,26 @@ class GroundingNode(Node):
 
     # --- grounding ---------------------------------------------------------------------------------------
     def _raw_frame(self, not_before_ns: int):
-        """The latest frame; with not_before, wait up to frame_wait_s for one stamped at or after it."""
+        """The latest frame, waiting up to frame_wait_s for one new enough.
+
+        New enough means stamped at or after `not_before` when the request names one, and
+        within max_frame_age_s of now otherwise: a camera stream that dropped a few frames
+        (best-effort QoS on a loaded machine) should delay a plan, not fail it. When nothing
+        new enough arrives, the stale frame is returned and the pipeline reports its age.
+        """
         raw = self.cache.latest()
-        if not not_before_ns:
-            return raw
+        max_age_s = self.params["max_frame_age_s"]
+        explicit = bool(not_before_ns)
+        if not explicit:
+            if max_age_s <= 0:
+                return raw
+            not_before_ns = self.get_clock().now().nanoseconds - int(max_age_s * 1e9)
         deadline = time.monotonic() + self.params["frame_wait_s"]
         # both halves must be new: an old depth image within the sync slop may show the scene before a change
         while raw is None or raw.depth is None or min(stamp_ns(raw.image), stamp_ns(raw.depth)) < not_before_ns:
             if time.monotonic() > deadline:
+                if not explicit:
+                    return raw
                 raise InputError(f"No camera frame stamped at or after {not_before_ns / 1e9:.3f} s arrived "
                                  f"within {self.params['frame_wait_s']:.1f} s.")
             time.sleep(0.01)
@@ -134,6 +146,7 @@ class GroundingNode(Node):
                 plan = Plan(instruction, PlanStatus.ERROR, f"The model is not loaded: {self.load_error}")
             else:
                 try:
+                    check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
                     raw = self._raw_frame(not_before_ns)
                     frame = frame_from_raw(raw) if raw is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)

@@ -38,7 +38,8 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "instead of image."),
     ParamSpec("sync_slop_s", 0.05, "Largest stamp difference (s) for pairing colour and depth images.", 0.0, 1.0),
     ParamSpec("max_frame_age_s", 2.0, "Refuse to ground on a frame older than this (s); 0 disables.", 0.0, 3600.0),
-    ParamSpec("frame_wait_s", 10.0, "How long a request with not_before waits for a new enough frame (s).",
+    ParamSpec("frame_wait_s", 10.0, "How long a request waits for a new enough frame (s): one stamped at or after its "
+              "not_before, else one younger than max_frame_age_s.",
               0.0, 60.0),
     ParamSpec("max_instruction_chars", 300, "Longest accepted instruction (characters).", 1, 10000),
     ParamSpec("table_height", 0.0, "z of the table surface in the base frame (m), for named locations.",

@@ -129,6 +129,8 @@ class SimBridgeNode(Node):
             # no plan executed since the reset means nothing was asked to move: as good as REFUSED
             status = self.plan_status or PlanStatus.REFUSED
             response.success, response.reason = TASKS[self.episode.task].check(self.sim, self.episode, status)
+            if self.plan_status is None and not response.success:
+                response.reason = f"no plan was executed since the reset ({response.reason})"
         return response
 
     # --- camera -----------------------------------------------------------------------------------------
