@@ -5,18 +5,20 @@ from __future__ import annotations
 import torch
 
 from vlm_ros.models.labels import NUM_PATCH_CLASSES, label_class
-from vlm_ros.models.verify import split_steps, verify_program
+from vlm_ros.models.verify import presence_score, split_steps, two_patch_support, verify_program
 
 GRID = 4
 
 
-def probs(present: dict[int, str]) -> torch.Tensor:
-    """[P, C]: clear table everywhere, except the given patch -> label."""
+def probs(present: dict[int, str], bowl_patches: int = 2) -> torch.Tensor:
+    """[P, C]: clear table everywhere, except the given patch -> label (a bowl also fills the
+    patch to its right: bowls are wider than a patch)."""
     p = torch.zeros(GRID * GRID, NUM_PATCH_CLASSES)
     p[:, 0] = 1.0
     for patch, label in present.items():
-        p[patch] = 0.0
-        p[patch, label_class(label)] = 1.0
+        for q in range(patch, patch + (bowl_patches if label.endswith("bowl") else 1)):
+            p[q] = 0.0
+            p[q, label_class(label)] = 1.0
     return p
 
 
@@ -37,6 +39,30 @@ def test_missing_object_becomes_a_refusal():
     assert verify_program(words, [0, 5], seen, GRID, 0.3) == (["refuse", "green", "bowl"], [])
     both = probs({0: "red block", 10: "green bowl"})
     assert verify_program(words, [0, 10], both, GRID, 0.3) == (words, [0, 1])
+
+
+def test_two_patch_support_needs_adjacent_agreement():
+    grid = torch.zeros(GRID, GRID)
+    grid[1, 1] = 0.9
+    assert two_patch_support(grid.flatten(), GRID) == 0.0  # one patch alone
+    grid[2, 2] = 0.7  # diagonal neighbour
+    assert abs(two_patch_support(grid.flatten(), GRID) - 0.7) < 1e-6
+    grid[0, 3] = grid[3, 0] = 1.0  # corners, far apart: no support from each other
+    assert abs(two_patch_support(grid.flatten(), GRID) - 0.7) < 1e-6
+
+
+def test_a_bowl_needs_two_patches_a_block_one():
+    lone = probs({5: "gray bowl", 0: "red block"}, bowl_patches=1)  # e.g. a block's shadow read as a gray bowl
+    assert presence_score("red block", lone, GRID) == 1.0
+    assert presence_score("gray bowl", lone, GRID) == 0.0
+    assert presence_score("gray bowl", probs({5: "gray bowl"}), GRID) == 1.0
+    assert presence_score("top left corner", lone, GRID) == 1.0
+    words = ["pick", "red", "block", "<loc>", "place", "gray", "bowl", "<loc>"]
+    assert verify_program(words, [0, 5], lone, GRID, 0.3)[0] == ["refuse", "gray", "bowl"]
+    # the bowl threshold is separate from the block threshold
+    half = probs({0: "red block", 5: "gray bowl"}) * 0.6
+    assert verify_program(words, [0, 5], half, GRID, 0.5, bowl_threshold=0.7)[0] == ["refuse", "gray", "bowl"]
+    assert verify_program(words, [0, 5], half, GRID, 0.5, bowl_threshold=0.55)[0] == words
 
 
 def test_extra_pick_of_a_repeated_label_is_dropped():

@@ -82,3 +82,29 @@ def test_batch_layout(grammar):
     assert all((b[k] == again[k]).all() for k in b)
     noisy = builder.build(np.random.default_rng(2), scenes, 4, Augment(word_dropout=1.0, unk_insert=0.0))
     assert (noisy["input_ids"] == UNK).any()
+
+
+def test_chains_usually_fill_two_different_bowls(grammar):
+    """Two-step chains must teach the decoder to bind each clause to its own bowl."""
+    rng = np.random.default_rng(5)
+    same = different = 0
+    for seed in range(400):
+        scene = synthetic_scene(seed, PROC)
+        bowls = {o.label for o in scene.objects if o.kind == "bowl"}
+        if len(bowls) < 2:
+            continue
+        ex = grammar.sample(rng, scene, "multi-step")
+        places = [s.label for s in ex.steps if s.op == "place" and s.label in bowls]
+        if ex.task == "multi-step" and len(places) == 2:
+            same += places[0] == places[1]
+            different += places[0] != places[1]
+    assert different > 2 * same > 0
+
+
+def test_heavy_dropout_keeps_the_words_that_carry_the_meaning(grammar):
+    tok = build_tokenizer(vocabulary_texts(load_template_set("train")))
+    builder = BatchBuilder(tok, PROC, grammar, patch_size=8)
+    text = "could you put the red block into the green bowl"
+    aug = Augment(word_dropout=0.0, unk_insert=0.0, heavy_share=1.0, heavy_dropout=1.0)
+    words = tok.convert_ids_to_tokens(builder.encode_instruction(np.random.default_rng(0), text, aug))
+    assert words == ["<unk>", "<unk>", "<unk>", "<unk>", "red", "block", "<unk>", "<unk>", "green", "bowl"]

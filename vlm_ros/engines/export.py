@@ -49,6 +49,7 @@ def model_dims(model: TabletopVlm) -> ModelDims:
         offset_hidden=cfg.offset_hidden, copy_dim=model.copy_head.query.out_features,
         num_patch_classes=model.patch_classifier.out_features,
         presence_threshold=float(getattr(cfg, "presence_threshold", 0.0) or 0.0),
+        bowl_presence_threshold=float(getattr(cfg, "bowl_presence_threshold", 0.0) or 0.0),
     )
 
 

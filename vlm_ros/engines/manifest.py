@@ -49,6 +49,7 @@ class ModelDims:
     copy_dim: int  # the copy head's query/key width
     num_patch_classes: int  # C, the patch classifier's classes (models.labels)
     presence_threshold: float = 0.0  # the model's presence check (verify_program), 0: off
+    bowl_presence_threshold: float = 0.0  # the same for bowls (two adjacent patches), 0: presence_threshold
 
     @property
     def grid_size(self) -> int:

@@ -24,7 +24,8 @@ class TabletopVlmConfig(LlavaConfig):
     sep_token_id: int = 3  # ends the instruction; the program follows
     eos_token_id: int = 4  # ends the program
     max_program_tokens: int = 48  # decoding budget (a 6-step program is ~28 tokens)
-    presence_threshold: float = 0.65  # grounder: refuse objects the patch classifier sees nowhere above this
+    presence_threshold: float = 0.65  # grounder: refuse a block the patch classifier sees in no patch above this
+    bowl_presence_threshold: float = 0.0  # ... a bowl it sees in no two adjacent patches above this; 0: as blocks
     num_patch_classes: int = 23  # patch classifier: clear table + 11 colours x {block, bowl} (models.labels)
 
     @property

@@ -67,6 +67,7 @@ class TorchGrounder:
         # objects the patch classifier sees nowhere above this probability are refused (0: off)
         self.presence_threshold = (model.config.presence_threshold if presence_threshold is None
                                    else presence_threshold)
+        self.bowl_presence_threshold = getattr(model.config, "bowl_presence_threshold", 0.0) or self.presence_threshold
         self.grid_size, self.patch_size = model.config.grid_size, model.config.vision_config.patch_size
 
     def on_eos_callback(self) -> Callable[[DecodedProgram], list[int] | None]:
@@ -109,7 +110,8 @@ class TorchGrounder:
         points = [self.processor.model_to_frame(x, y, width, height) for x, y in out.points]
         if self.presence_threshold > 0 and out.class_probs is not None:
             words, kept = verify_program(words, out.patches, out.class_probs, self.grid_size,
-                                         self.presence_threshold, out.points, same_radius=6.0)
+                                         self.presence_threshold, out.points, same_radius=6.0,
+                                         bowl_threshold=self.bowl_presence_threshold)
             points = [points[i] for i in kept]
             out.confidences = [out.confidences[i] for i in kept]
         raw = program_text(words, points) if words else ""

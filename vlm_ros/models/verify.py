@@ -9,6 +9,7 @@ where the classifier sees no such object is dropped with its place step.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from vlm_ros.models.labels import label_class
 
@@ -32,10 +33,36 @@ def neighbourhood(patch: int, grid: int) -> list[int]:
             if 0 <= rr < grid and 0 <= cc < grid]
 
 
+def two_patch_support(probs: torch.Tensor, grid: int) -> float:
+    """max over patches of min(p, its best 8-neighbour): how strongly two adjacent patches agree.
+
+    A bowl spans several patches, so a real one lights up a pair; a shadow or a block's side face
+    that looks like a gray or cyan bowl lights up one patch alone."""
+    image = probs.float().reshape(1, 1, grid, grid)
+    padded = F.pad(image, (1, 1, 1, 1))
+    shifts = [padded[..., 1 + dy:1 + dy + grid, 1 + dx:1 + dx + grid]
+              for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    best_neighbour = torch.stack(shifts).amax(0)
+    return float(torch.minimum(image, best_neighbour).max())
+
+
+def presence_score(label: str, class_probs: torch.Tensor, grid: int) -> float:
+    """How surely the classifier sees `label` anywhere: one patch for a block, two adjacent for a bowl."""
+    c = label_class(label)
+    if c < 0:
+        return 1.0  # a location: always there
+    if label.endswith(" bowl"):
+        return two_patch_support(class_probs[:, c], grid)
+    return float(class_probs[:, c].max())
+
+
 def verify_program(words: list[str], patches: list[int], class_probs: torch.Tensor, grid: int,
                    threshold: float, points: list[tuple[float, float]] | None = None,
-                   same_radius: float = 0.0) -> tuple[list[str], list[int]]:
+                   same_radius: float = 0.0, bowl_threshold: float | None = None) -> tuple[list[str], list[int]]:
     """-> (program words, indices of the kept `<loc>` points). class_probs [P, C].
+
+    threshold: presence of a block (its best patch); bowl_threshold: presence of a bowl (its best
+    pair of adjacent patches, see presence_score), `threshold` when None.
 
     points (model pixels) and same_radius (model pixels): a repeated pick closer than that to an
     earlier pick of the same label is the same object again, and is dropped with its place.
@@ -46,8 +73,8 @@ def verify_program(words: list[str], patches: list[int], class_probs: torch.Tens
     if len(steps) != len(patches):
         return words, list(range(len(patches)))
     for _, label in steps:
-        c = label_class(label)
-        if c >= 0 and float(class_probs[:, c].max()) < threshold:
+        limit = bowl_threshold if bowl_threshold is not None and label.endswith(" bowl") else threshold
+        if presence_score(label, class_probs, grid) < limit:
             return ["refuse", *label.split()], []
     picks = [label for op, label in steps if op == "pick"]
     keep: list[int] = []

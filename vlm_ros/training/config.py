@@ -18,6 +18,7 @@ class TrainConfig:
     warmup: int = 60  # linear warm-up steps
     weight_decay: float = 0.01
     grad_clip: float = 1.0
+    patch_weight: float = 0.5  # weight of the patch classifier's loss (it drives the presence check)
     eval_every: int = 50  # steps between teacher-forced evaluations (and checkpoints)
     val_examples: int = 256  # size of the fixed evaluation set
     seed: int = 0

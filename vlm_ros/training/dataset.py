@@ -29,12 +29,16 @@ PROTECTED = set(COLORS) | {w for syn in OBJECT_KINDS.values() for w in syn} | se
 class Augment:
     word_dropout: float = 0.05  # non-protected instruction word -> <unk>
     unk_insert: float = 0.03  # insert an <unk> before a word
+    # in this share of instructions, each non-protected word -> <unk> with heavy_dropout: an unknown
+    # verb or filler must not change who moves where, so roles come from the kind words and the order
+    heavy_share: float = 0.12
+    heavy_dropout: float = 0.5
     brightness: float = 0.10  # image scaled by U(1 - b, 1 + b)
     channel_gain: float = 0.05  # each channel scaled by U(1 - g, 1 + g)
     noise_std: float = 2.0  # additive Gaussian noise [0..255 units]
 
 
-NO_AUGMENT = Augment(0.0, 0.0, 0.0, 0.0, 0.0)
+NO_AUGMENT = Augment(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def augment_image(rng: np.random.Generator, image: np.ndarray, aug: Augment) -> np.ndarray:
@@ -59,11 +63,12 @@ class BatchBuilder:
         ids = self.tokenizer.convert_tokens_to_ids(words)
         if rng is None:
             return ids
+        dropout = aug.heavy_dropout if rng.random() < aug.heavy_share else aug.word_dropout
         out: list[int] = []
         for w, i in zip(words, ids):
             if rng.random() < aug.unk_insert:
                 out.append(UNK)
-            out.append(UNK if w not in PROTECTED and rng.random() < aug.word_dropout else i)
+            out.append(UNK if w not in PROTECTED and rng.random() < dropout else i)
         return out
 
     def model_point(self, pixel: tuple[float, float]) -> tuple[float, float]:
@@ -103,7 +108,7 @@ class BatchBuilder:
             patch_labels.append(self.patch_labels(scene))
             exs = examples[i] if examples is not None else [self.grammar.sample(rng, scene) for _ in range(k)]
             for ex in exs:
-                noisy = aug.word_dropout > 0 or aug.unk_insert > 0
+                noisy = aug.word_dropout > 0 or aug.unk_insert > 0 or aug.heavy_share > 0
                 instr = self.encode_instruction(rng if noisy else None, ex.instruction, aug)
                 target = [*self.tokenizer.convert_tokens_to_ids(ex.target_words()), EOS]
                 points = [(*self.model_point(s.pixel), label_class(s.label)) for s in ex.steps]

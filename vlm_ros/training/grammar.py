@@ -18,8 +18,8 @@ from vlm_ros.training.scenes import Scene, SceneObjectInfo
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TASKS = ("put-block-in-bowl", "stack-blocks", "put-all-color-in-bowl", "place-at-location")
 TASK_WEIGHTS = {  # task mix of sampled examples; "multi-step" chains two single-object tasks
-    "put-block-in-bowl": 0.22, "stack-blocks": 0.14, "put-all-color-in-bowl": 0.16,
-    "place-at-location": 0.14, "multi-step": 0.16, "refuse": 0.18,
+    "put-block-in-bowl": 0.20, "stack-blocks": 0.14, "put-all-color-in-bowl": 0.16,
+    "place-at-location": 0.12, "multi-step": 0.22, "refuse": 0.16,
 }
 POLITE_PREFIX = ("please ", "could you ", "can you ", "would you ", "could you please ", "now ", "ok ", "hey robot, ")
 POLITE_SUFFIX = (" please", " for me", " now", ", please", ", thanks", " thank you")
@@ -127,8 +127,11 @@ class InstructionGrammar:
         x, y = LOCATIONS[name]
         return Step("place", name, self.location_pixels[name], (x, y, 0.0))
 
-    def _single(self, rng, scene: Scene, task: str, exclude: set[str]):
-        """A single-object task on unique objects -> (task, pick obj, place obj|phrase, steps) or None."""
+    def _single(self, rng, scene: Scene, task: str, exclude: set[str], avoid_place: str = ""):
+        """A single-object task on unique objects -> (task, pick obj, place obj|phrase, steps) or None.
+
+        avoid_place: a bowl label to skip when another bowl exists, so chains learn to bind each
+        clause to its own bowl instead of repeating the first one."""
         counts: dict[str, int] = {}
         for o in scene.objects:
             counts[o.label] = counts.get(o.label, 0) + 1
@@ -138,7 +141,8 @@ class InstructionGrammar:
             return None
         pick = blocks[int(rng.integers(len(blocks)))]
         if task == "put-block-in-bowl" and bowls:
-            place = bowls[int(rng.integers(len(bowls)))]
+            fresh = [b for b in bowls if b.label != avoid_place] or bowls
+            place = fresh[int(rng.integers(len(fresh)))]
             return task, pick, place, [self._step("pick", pick), self._step("place", place)]
         others = [b for b in blocks if b is not pick]
         if task == "stack-blocks" and others:
@@ -188,7 +192,8 @@ class InstructionGrammar:
         first = self._single(rng, scene, str(rng.choice(tasks)), set())
         if first is None:
             return self.sample(rng, scene, "put-all-color-in-bowl")
-        second = self._single(rng, scene, str(rng.choice(tasks)), {first[1].label})
+        avoid = first[2].label if isinstance(first[2], SceneObjectInfo) and rng.random() < 0.75 else ""
+        second = self._single(rng, scene, str(rng.choice(tasks)), {first[1].label}, avoid)
         if second is None:
             task, pick, place, steps = first
             return Example(self.decorate(rng, self._clause(rng, task, pick, place)), task, steps)

@@ -116,7 +116,7 @@ class Trainer:
             b = self.builder.build(np.random.default_rng(0), sc, 8, NO_AUGMENT, examples=ex)
             b = {k: v.to(self.device) for k, v in b.items()}
             out = self.forward(b, 8)
-            stats_all.append(grounding_loss(out, b)[1])
+            stats_all.append(grounding_loss(out, b, patch_weight=self.cfg.patch_weight)[1])
             g = self.builder.grid
             pred = out["pointer_logits"].argmax(-1)  # [B, L]
             steps = [s for row in ex for e in row for s in e.steps]
@@ -181,7 +181,8 @@ class Trainer:
             for group in self.opt.param_groups:
                 group["lr"] = lr_at(cfg, self.step) * rewarm
             b = self.batch(self.step)
-            loss, stats = grounding_loss(self.forward(b, cfg.instructions_per_image), b)
+            loss, stats = grounding_loss(self.forward(b, cfg.instructions_per_image), b,
+                                         patch_weight=cfg.patch_weight)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)

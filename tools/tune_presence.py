@@ -1,0 +1,86 @@
+"""Tune the model's presence check on rendered scenes that neither training nor evaluation uses.
+
+For every scene and every one of the 22 object labels, score how surely the patch classifier
+sees it (vlm_ros.models.verify.presence_score: one patch for a block, two adjacent for a bowl),
+then sweep a threshold per kind and report false refusals (present, scored low) and false
+acceptances (absent, scored high). `--write` stores the chosen thresholds in the model's
+config.json, where every backend reads them (re-export the ONNX graphs afterwards).
+
+    python tools/tune_presence.py --model vlm_ros/weights/tabletop-tiny --scenes 300 --seed 810000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vlm_ros.core.vocabulary import COLORS
+from vlm_ros.models import DEFAULT_WEIGHTS_PATH, load_grounder
+from vlm_ros.models.verify import presence_score
+from vlm_ros.sim.layout import LayoutError
+from vlm_ros.sim.scene import TabletopSim
+from vlm_ros.training.scenes import sample_colors
+
+LABELS = [f"{c} {k}" for c in COLORS for k in ("block", "bowl")]
+
+
+def score_scenes(model: str, start: int, count: int) -> list[tuple[str, bool, float]]:
+    """(label, present, score) for every label of every scene."""
+    grounder = load_grounder(model)
+    sim = TabletopSim()
+    rows = []
+    for seed in range(start, start + count):
+        blocks, bowls = sample_colors(np.random.default_rng([seed, 7]))
+        try:
+            objects = sim.reset(seed, blocks=blocks, bowls=bowls)
+        except LayoutError:
+            continue
+        probs = grounder.decode(sim.render().rgb, "pick the red block").class_probs
+        present = {o.label for o in objects}
+        rows += [(label, label in present, presence_score(label, probs, grounder.grid_size)) for label in LABELS]
+    sim.close()
+    return rows
+
+
+def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, int]:
+    """-> (threshold, false refusals, false acceptances) with the fewest errors; ties: the middle one."""
+    present = np.array([p for label, p, _ in rows if label.endswith(kind)])
+    score = np.array([s for label, _, s in rows if label.endswith(kind)])
+    grid = np.round(np.arange(0.30, 0.99, 0.01), 2)
+    errors = [int(((score < t) & present).sum() + ((score >= t) & ~present).sum()) for t in grid]
+    best = np.flatnonzero(np.array(errors) == min(errors))
+    t = float(grid[best[len(best) // 2]])
+    return t, int(((score < t) & present).sum()), int(((score >= t) & ~present).sum())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=str(DEFAULT_WEIGHTS_PATH))
+    ap.add_argument("--scenes", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=810000)
+    ap.add_argument("--write", action="store_true", help="store the thresholds in the model's config.json")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    rows = score_scenes(a.model, a.seed, a.scenes)
+    chosen = {}
+    for kind, key in ((" block", "presence_threshold"), (" bowl", "bowl_presence_threshold")):
+        t, refused, accepted = sweep(rows, kind)
+        n_present = sum(p for label, p, _ in rows if label.endswith(kind))
+        n_absent = sum(not p for label, p, _ in rows if label.endswith(kind))
+        print(f"{kind.strip():5s}: threshold {t:.2f}: {refused}/{n_present} present refused, "
+              f"{accepted}/{n_absent} absent accepted")
+        chosen[key] = t
+    if a.write:
+        path = Path(a.model) / "config.json"
+        config = json.loads(path.read_text())
+        config.update(chosen)
+        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {chosen} to {path}")
+
+
+if __name__ == "__main__":
+    main()
