@@ -62,7 +62,7 @@ class CopyKeysGraph(nn.Module):
         self.copy = model.copy_head
 
     def forward(self, instr_states: torch.Tensor) -> torch.Tensor:
-        return self.copy.key(instr_states)
+        return self.copy.keys(instr_states)
 
 
 class TokenScoresGraph(nn.Module):

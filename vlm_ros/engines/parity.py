@@ -129,7 +129,7 @@ def run_parity(model_path, onnx_dir, scenes, threads: int = 0, progress: bool = 
         report.same_plans += int(diff <= POINT_ATOL)
         if diff < float("inf"):
             report.max_point_diff = max(report.max_point_diff, diff)
-        if diff > POINT_ATOL and len(report.mismatches) < 5:
+        if not diff <= POINT_ATOL and len(report.mismatches) < 5:  # NaN points are a mismatch too
             a, b = plan_text(torch_grounder, expected, width, height), plan_text(ort_grounder, got, width, height)
             report.mismatches.append(f"seed {scene.seed} {scene.instruction!r}: torch {a!r} vs onnxruntime {b!r}")
         prompt = [*tokenizer.convert_tokens_to_ids(split_words(scene.instruction)), SEP]

@@ -34,6 +34,9 @@ def save_random_model(out_dir: Path, size: str = "tiny", seed: int = 0, only_tok
     make = tiny_config if size == "tiny" else default_config
     torch.manual_seed(seed)
     model = TabletopVlm(make(len(tokenizer))).eval()
+    with torch.no_grad():  # zero in a fresh model; random here so that parity tests exercise it
+        noise = torch.randn(model.copy_head.key_next.shape, generator=torch.Generator().manual_seed(seed + 1))
+        model.copy_head.key_next.copy_(0.05 * noise)  # own generator: the other weights stay as they were
     if only_tokens:
         keep = tokenizer.convert_tokens_to_ids(only_tokens)
         with torch.no_grad():

@@ -34,6 +34,11 @@ class TabletopVlm(LlavaForConditionalGeneration):
         self.copy_head = CopyHead(hidden, config.pointer_dim)
         self.post_init()
 
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, CopyHead):  # also when a checkpoint predates it: start as the plain key
+            nn.init.zeros_(module.key_next)
+
     # --- the three stages every backend shares -------------------------------------------------
     def encode_image(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """pixel_values [B, 3, S, S] -> image embeddings in the decoder's space [B, P, D]."""
