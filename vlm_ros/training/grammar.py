@@ -18,8 +18,8 @@ from vlm_ros.training.scenes import Scene, SceneObjectInfo
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TASKS = ("put-block-in-bowl", "stack-blocks", "put-all-color-in-bowl", "place-at-location")
 TASK_WEIGHTS = {  # task mix of sampled examples; "multi-step" chains two single-object tasks
-    "put-block-in-bowl": 0.20, "stack-blocks": 0.14, "put-all-color-in-bowl": 0.16,
-    "place-at-location": 0.12, "multi-step": 0.22, "refuse": 0.16,
+    "put-block-in-bowl": 0.18, "stack-blocks": 0.12, "put-all-color-in-bowl": 0.14,
+    "place-at-location": 0.10, "multi-step": 0.30, "refuse": 0.16,
 }
 POLITE_PREFIX = ("please ", "could you ", "can you ", "would you ", "could you please ", "now ", "ok ", "hey robot, ")
 POLITE_SUFFIX = (" please", " for me", " now", ", please", ", thanks", " thank you")
@@ -188,12 +188,14 @@ class InstructionGrammar:
         return Example(self.decorate(rng, text), "put-all-color-in-bowl", steps)
 
     def _multi(self, rng, scene: Scene) -> Example:
-        tasks = ("put-block-in-bowl", "stack-blocks", "place-at-location")
-        first = self._single(rng, scene, str(rng.choice(tasks)), set())
+        # mostly bowl clauses: "A in bowl 1, then B in bowl 2" is the chain that teaches which
+        # clause each place word belongs to
+        tasks, weights = ("put-block-in-bowl", "stack-blocks", "place-at-location"), (0.5, 0.25, 0.25)
+        first = self._single(rng, scene, str(rng.choice(tasks, p=weights)), set())
         if first is None:
             return self.sample(rng, scene, "put-all-color-in-bowl")
         avoid = first[2].label if isinstance(first[2], SceneObjectInfo) and rng.random() < 0.75 else ""
-        second = self._single(rng, scene, str(rng.choice(tasks)), {first[1].label}, avoid)
+        second = self._single(rng, scene, str(rng.choice(tasks, p=weights)), {first[1].label}, avoid)
         if second is None:
             task, pick, place, steps = first
             return Example(self.decorate(rng, self._clause(rng, task, pick, place)), task, steps)
