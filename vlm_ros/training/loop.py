@@ -72,13 +72,15 @@ class Trainer:
         other = [p for n, p in self.model.named_parameters() if not (p.ndim >= 2 and "embed" not in n)]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                       {"params": other, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
-        self.step, self.elapsed = 0, 0.0
+        self.step, self.elapsed, self.samples = 0, 0.0, 0  # samples: instructions seen so far
         self.rewarm_from = 0
         if (ckpt / "trainer_state.json").exists():
             import json as _json
 
             meta = _json.loads((ckpt / "trainer_state.json").read_text())
             self.step, self.elapsed = meta["step"], meta["elapsed_s"]
+            # older checkpoints lack the count; the batch shape may have changed since, so it is a guess
+            self.samples = meta.get("samples", self.step * cfg.images_per_step * cfg.instructions_per_image)
             try:
                 load_optimizer(self.opt, ckpt)
             except (ValueError, KeyError, RuntimeError) as error:  # the model gained parameters
@@ -159,7 +161,8 @@ class Trainer:
     def checkpoint(self) -> None:
         tmp = self.out / "checkpoint.tmp"
         self.save(tmp)
-        save_optimizer(self.opt, tmp, {"step": self.step, "elapsed_s": self.elapsed, "config": asdict(self.cfg)})
+        save_optimizer(self.opt, tmp, {"step": self.step, "elapsed_s": self.elapsed, "samples": self.samples,
+                                       "config": asdict(self.cfg)})
         final = self.out / "checkpoint"
         if final.exists():
             import shutil
@@ -188,13 +191,14 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
             self.opt.step()
             self.step += 1
+            self.samples += cfg.images_per_step * cfg.instructions_per_image
             self.elapsed = time.time() - t0
             bar.update(1)
             bar.set_postfix(loss=f"{stats['loss']:.3f}", patch=f"{stats['patch_acc']:.2f}")
             out_of_time = cfg.max_minutes > 0 and self.elapsed > cfg.max_minutes * 60
             if self.step % cfg.eval_every == 0 or self.step == cfg.steps or out_of_time:
                 last = self.evaluate()
-                row = {"step": self.step, "samples": self.step * cfg.images_per_step * cfg.instructions_per_image,
+                row = {"step": self.step, "samples": self.samples,
                        "elapsed_s": round(self.elapsed, 1), "train": stats, "val": last}
                 metrics_file.write(json.dumps(row) + "\n")
                 metrics_file.flush()
