@@ -47,19 +47,27 @@ def test_a_handful_of_episodes_per_task_succeed(model_graph):
     assert overall >= 0.8, details
 
 
-@pytest.mark.xfail(strict=True, reason="known limit of the shipped tabletop-tiny: in two-step chains with two "
-                   "different bowls it places both blocks in the same bowl (0/20 scenes); needs retraining "
-                   "with more chain data. strict: an improved model makes this test fail until xfail is removed")
-def test_multi_step_instruction_gives_an_ordered_plan():
+CHAINS = [  # (blocks, bowls): the chain moves blocks[0] to bowls[0], then blocks[1] to bowls[1]
+    (["red", "blue", "yellow"], ["green", "red"]),
+    (["cyan", "orange", "gray"], ["yellow", "purple"]),
+    (["purple", "white", "green"], ["brown", "pink"]),
+    (["pink", "red", "blue"], ["green", "yellow"]),
+]
+
+
+@pytest.mark.parametrize("blocks,bowls", CHAINS)
+def test_multi_step_instruction_gives_an_ordered_plan(blocks, bowls):
+    """Issue 5: a two-step chain with two different bowls gives four ordered steps on the right objects."""
     sim = TabletopSim()
     try:
-        sim.reset(4242, blocks=["red", "blue", "yellow"], bowls=["green", "red"])
+        sim.reset(4242 + CHAINS.index((blocks, bowls)), blocks=blocks, bowls=bowls)
         pipeline = GroundingPipeline(make_grounder("torch"), sim.camera_to_base)
         frame = sim.render()
-        plan = pipeline.run(frame, "put the red block in the green bowl, then the blue block in the red bowl")
+        (a, b), (x, y) = blocks[:2], bowls
+        plan = pipeline.run(frame, f"put the {a} block in the {x} bowl, then the {b} block in the {y} bowl")
         assert plan.status is PlanStatus.OK, (plan.message, plan.raw_output)
         assert [(s.type.value, s.target_label) for s in plan.steps] == [
-            ("pick", "red block"), ("place", "green bowl"), ("pick", "blue block"), ("place", "red bowl")]
+            ("pick", f"{a} block"), ("place", f"{x} bowl"), ("pick", f"{b} block"), ("place", f"{y} bowl")]
         for step in plan.steps:
             truth = sim.find(step.target_label)[0].position()
             assert np.hypot(*(step.position[:2] - truth[:2])) < 0.03, (step.describe(), truth)

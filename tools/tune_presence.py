@@ -47,12 +47,15 @@ def score_scenes(model: str, start: int, count: int) -> list[tuple[str, bool, fl
 
 
 def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, int]:
-    """-> (threshold, false refusals, false acceptances) with the fewest errors; ties: the middle one."""
+    """-> (threshold, false refusals, false acceptances) with the lowest false-refusal rate plus
+    false-acceptance rate (rates, not counts: a scene shows a few of the 11 labels of a kind and
+    lacks the rest, but an episode names one or two); ties: the middle one."""
     present = np.array([p for label, p, _ in rows if label.endswith(kind)])
     score = np.array([s for label, _, s in rows if label.endswith(kind)])
     grid = np.round(np.arange(0.30, 0.99, 0.01), 2)
-    errors = [int(((score < t) & present).sum() + ((score >= t) & ~present).sum()) for t in grid]
-    best = np.flatnonzero(np.array(errors) == min(errors))
+    errors = np.array([((score < t) & present).sum() / max(1, present.sum())
+                       + ((score >= t) & ~present).sum() / max(1, (~present).sum()) for t in grid])
+    best = np.flatnonzero(errors <= errors.min() + 1e-12)
     t = float(grid[best[len(best) // 2]])
     return t, int(((score < t) & present).sum()), int(((score >= t) & ~present).sum())
 
