@@ -107,3 +107,15 @@ def test_shipped_model_same_plans_with_prior_grammar_and_presence_check(setup): 
         want = torch_grounder.ground(scene.rgb, scene.instruction)
         got = ort_grounder.ground(scene.rgb, scene.instruction)
         assert got.raw_output == want.raw_output, scene.instruction
+
+
+def test_a_pick_with_every_patch_banned_still_gets_a_finite_point():
+    """Many picks of one label can ban the whole grid (an untrained model does it): the pointer must
+    then choose among all patches rather than return NaN."""
+    from vlm_ros.engines.decoding import choose_patch
+
+    logits = np.arange(16, dtype=np.float32)
+    probs, best, _ = choose_patch(logits, 4, banned=list(range(16)))
+    assert np.isfinite(probs).all() and best == 15
+    probs, best, _ = choose_patch(logits, 4, banned=[15])
+    assert probs[15] == 0.0 and best == 14

@@ -22,7 +22,7 @@ def choose_patch(logits: np.ndarray, grid: int, banned: list[int]) -> tuple[np.n
     """Pointer logits [P] -> (probabilities [P], chosen patch, the patch and its in-grid 3x3
     neighbours), as the model's `point_from_pointer` chooses them."""
     logits = logits.astype(np.float64)
-    if banned:
+    if banned and len(set(banned)) < logits.size:  # every patch banned: no point would be left
         logits = logits.copy()
         logits[banned] = -np.inf
     probs = np.exp(logits - logits.max())

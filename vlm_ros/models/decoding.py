@@ -48,7 +48,7 @@ def point_from_pointer(model: TabletopVlm, loc_state: torch.Tensor, image_states
     g, ps = cfg.grid_size, cfg.vision_config.patch_size
     prior = model.class_prior(image_states, torch.tensor([[label_class]]))  # [1, 1, P]
     logits = (model.pointer.scores(loc_state, image_states) + prior)[0, 0]  # [P]
-    if banned:
+    if banned and len(set(banned)) < logits.numel():  # every patch banned: no point would be left
         logits = logits.clone()
         logits[banned] = float("-inf")
     probs = logits.softmax(-1)  # [P]
