@@ -332,7 +332,11 @@ def test_real_rclpy_node_has_name_namespace_params_and_remap_and_stops(tmp_path:
             while not received and time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.1)
             assert received and received[0] == "hi 7"  # greeting from the file; count, suffix ('') from -p
-            assert ("renamed_talker", "/robot1") in probe.get_node_names_and_namespaces()
+            # node names are discovered separately from endpoints and may arrive a little later
+            deadline = time.monotonic() + 10
+            while ("renamed_talker", "/robot1") not in probe.get_node_names_and_namespaces():
+                assert time.monotonic() < deadline, probe.get_node_names_and_namespaces()
+                executor.spin_once(timeout_sec=0.1)
             topics = dict(probe.get_topic_names_and_types())
             assert "/robot1/remapped_chatter" in topics and "/robot1/chatter" not in topics
             popen = session.process("renamed_talker")
