@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-61}
 EPISODES=${EPISODES:-100}
-HELDOUT_EPISODES=${HELDOUT_EPISODES:-50}
+HELDOUT_EPISODES=${HELDOUT_EPISODES:-100}
 PY=.venv/bin/python
 $PY -m vlm_ros.cli bench --grounder oracle --task all --episodes "$EPISODES" --seed 100000 --json docs/bench/oracle.json
 $PY -m vlm_ros.cli bench --grounder model --backend torch --task all --episodes "$EPISODES" --seed 300000 \
