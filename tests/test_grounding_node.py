@@ -40,7 +40,7 @@ def graph(request):
     from vlm_ros.ros.grounding_node import GroundingNode
 
     overrides = {"backend": "test-fixed", "test_program": PROGRAM, "camera_to_base": matrix_to_pose(DOWN),
-                 "execute_plan_action": "", "frame_wait_s": 1.0, **getattr(request, "param", {})}
+                 "execute_plan_action": "", "frame_wait_s": 3.0, **getattr(request, "param", {})}
     namespace = f"/t{next(_names)}"
     node = GroundingNode(namespace=namespace,
                          parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
@@ -98,6 +98,7 @@ def test_not_before_waits_for_a_new_enough_frame(graph):
     assert_error(graph.ground("pick the red block", not_before_ns=old + 4_000_000), "no camera frame")
 
 
+@pytest.mark.parametrize("graph", [{"frame_wait_s": 0.5}], indirect=True)
 def test_no_frame_yet(graph):
     assert_error(graph.ground("pick the red block"), "no camera frame")
 
@@ -164,6 +165,7 @@ def test_instruction_over_length_limit(graph):
     assert_error(graph.ground("put the red block in the green bowl " * 20), "limit")
 
 
+@pytest.mark.parametrize("graph", [{"frame_wait_s": 0.5}], indirect=True)
 def test_stale_frame(graph):
     graph.publish_frame(rgb(), depth(), camera_info(), stamp_ns=graph.now_ns() - 10_000_000_000)
     assert_error(graph.ground("pick the red block"), "old")
