@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from vlm_ros.engines.runtime import Runtime
-from vlm_ros.models.decoding import DecodedProgram
+from vlm_ros.models.decoding import DecodedProgram, banned_patches, step_label
 from vlm_ros.models.labels import label_class
 from vlm_ros.models.program_grammar import allowed_next
 
@@ -43,20 +43,6 @@ def point_from_offsets(probs: np.ndarray, neigh: list[int], offsets: np.ndarray,
     xs = idx % grid + offsets[:, 0]
     ys = idx // grid + offsets[:, 1]
     return float((w * xs).sum() * patch_size), float((w * ys).sum() * patch_size)
-
-
-def step_label(words: list[str] | None, token_ids: list[int], loc_token_id: int) -> str:
-    """The label of the step a `<loc>` (the last of token_ids) ends: its words after the op."""
-    if not words:
-        return ""
-    step_start = max((i for i, t in enumerate(token_ids[:-1]) if t == loc_token_id), default=-1) + 1
-    return " ".join(words[t] for t in token_ids[step_start + 1:-1])
-
-
-def banned_patches(centres: list[tuple[float, float]], picked: list[tuple[float, float]], radius: float) -> list[int]:
-    """Patches whose centre lies closer than `radius` (model px) to an earlier pick's point."""
-    return [i for i, (cx, cy) in enumerate(centres)
-            if any((cx - x) ** 2 + (cy - y) ** 2 < radius**2 for x, y in picked)]
 
 
 def greedy_decode(runtime: Runtime, pixel_values: np.ndarray, prompt_ids: list[int],

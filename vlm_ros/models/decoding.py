@@ -35,6 +35,20 @@ class DecodedProgram:
     class_probs: torch.Tensor | None = None  # [P, C] patch classifier probabilities (models.labels)
 
 
+def step_label(words: list[str] | None, token_ids: list[int], loc_token_id: int) -> str:
+    """The label of the step a `<loc>` (the last of token_ids) ends: its words after the op."""
+    if not words:
+        return ""
+    step_start = max((i for i, t in enumerate(token_ids[:-1]) if t == loc_token_id), default=-1) + 1
+    return " ".join(words[t] for t in token_ids[step_start + 1:-1])
+
+
+def banned_patches(centres: list[tuple[float, float]], picked: list[tuple[float, float]], radius: float) -> list[int]:
+    """Patches whose centre lies closer than `radius` (model px) to an earlier pick's point."""
+    return [i for i, (cx, cy) in enumerate(centres)
+            if any((cx - x) ** 2 + (cy - y) ** 2 < radius**2 for x, y in picked)]
+
+
 def point_from_pointer(model: TabletopVlm, loc_state: torch.Tensor, image_states: torch.Tensor,
                        banned: list[int], label_class: int = -1) -> tuple[tuple[float, float], float, int]:
     """loc_state [1, 1, D], image_states [1, P, D] -> (model point, confidence, patch).
@@ -150,10 +164,8 @@ def greedy_decode(model: TabletopVlm, pixel_values: torch.Tensor, prompt_ids: li
             full, _ = model.decode(torch.cat(seq_embeds, dim=1))
             last = full[:, -1:]
         if token == cfg.loc_token_id:
-            step_start = max((i for i, t in enumerate(out.token_ids[:-1]) if t == cfg.loc_token_id), default=-1) + 1
-            label = " ".join(words[t] for t in out.token_ids[step_start + 1:-1]) if words else ""
-            banned = [i for i, (cx, cy) in enumerate(centres) if op_is_pick and any(
-                (cx - x) ** 2 + (cy - y) ** 2 < (ban_radius * ps) ** 2 for x, y in picked_points)]
+            label = step_label(words, out.token_ids, cfg.loc_token_id)
+            banned = banned_patches(centres, picked_points, ban_radius * ps) if op_is_pick else []
             point, conf, patch = point_from_pointer(model, last, image_states, banned, label_class(label))
             out.points.append(point)
             out.confidences.append(conf)
