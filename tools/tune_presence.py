@@ -46,8 +46,8 @@ def score_scenes(model: str, start: int, count: int) -> list[tuple[str, bool, fl
     return rows
 
 
-def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, int]:
-    """-> (threshold, false refusals, false acceptances) with the lowest false-refusal rate plus
+def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, int, int, int]:
+    """-> (threshold, false refusals, present, false acceptances, absent) with the lowest false-refusal rate plus
     false-acceptance rate (rates, not counts: a scene shows a few of the 11 labels of a kind and
     lacks the rest, but an episode names one or two); ties: the middle one."""
     present = np.array([p for label, p, _ in rows if label.endswith(kind)])
@@ -57,7 +57,8 @@ def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, i
                        + ((score >= t) & ~present).sum() / max(1, (~present).sum()) for t in grid])
     best = np.flatnonzero(errors <= errors.min() + 1e-12)
     t = float(grid[best[len(best) // 2]])
-    return t, int(((score < t) & present).sum()), int(((score >= t) & ~present).sum())
+    return (t, int(((score < t) & present).sum()), int(present.sum()), int(((score >= t) & ~present).sum()),
+            int((~present).sum()))
 
 
 def main() -> None:
@@ -71,9 +72,7 @@ def main() -> None:
     rows = score_scenes(a.model, a.seed, a.scenes)
     chosen = {}
     for kind, key in ((" block", "presence_threshold"), (" bowl", "bowl_presence_threshold")):
-        t, refused, accepted = sweep(rows, kind)
-        n_present = sum(p for label, p, _ in rows if label.endswith(kind))
-        n_absent = sum(not p for label, p, _ in rows if label.endswith(kind))
+        t, refused, n_present, accepted, n_absent = sweep(rows, kind)
         print(f"{kind.strip():5s}: threshold {t:.2f}: {refused}/{n_present} present refused, "
               f"{accepted}/{n_absent} absent accepted")
         chosen[key] = t

@@ -36,7 +36,7 @@ class EngineGrounder(TorchGrounder):
         self.grid_size, self.patch_size = d.grid_size, d.patch_size
         # the model's presence check (verify_program in ground(), the put-all completion in on_eos)
         self.presence_threshold = d.presence_threshold if presence_threshold is None else presence_threshold
-        self.bowl_presence_threshold = d.bowl_presence_threshold or self.presence_threshold
+        self.bowl_presence_threshold = d.bowl_presence_threshold  # 0: presence_threshold
         self._lock = threading.Lock()  # the runtime holds one request's state (KV cache, buffers)
 
     def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None) -> DecodedProgram:

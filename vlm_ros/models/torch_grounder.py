@@ -67,7 +67,7 @@ class TorchGrounder:
         # objects the patch classifier sees nowhere above this probability are refused (0: off)
         self.presence_threshold = (model.config.presence_threshold if presence_threshold is None
                                    else presence_threshold)
-        self.bowl_presence_threshold = getattr(model.config, "bowl_presence_threshold", 0.0) or self.presence_threshold
+        self.bowl_presence_threshold = model.config.bowl_presence_threshold  # 0: presence_threshold
         self.grid_size, self.patch_size = model.config.grid_size, model.config.vision_config.patch_size
 
     def on_eos_callback(self) -> Callable[[DecodedProgram], list[int] | None]:

@@ -58,11 +58,11 @@ def presence_score(label: str, class_probs: torch.Tensor, grid: int) -> float:
 
 def verify_program(words: list[str], patches: list[int], class_probs: torch.Tensor, grid: int,
                    threshold: float, points: list[tuple[float, float]] | None = None,
-                   same_radius: float = 0.0, bowl_threshold: float | None = None) -> tuple[list[str], list[int]]:
+                   same_radius: float = 0.0, bowl_threshold: float = 0.0) -> tuple[list[str], list[int]]:
     """-> (program words, indices of the kept `<loc>` points). class_probs [P, C].
 
     threshold: presence of a block (its best patch); bowl_threshold: presence of a bowl (its best
-    pair of adjacent patches, see presence_score), `threshold` when None.
+    pair of adjacent patches, see presence_score), `threshold` when 0 (as in the model config).
 
     points (model pixels) and same_radius (model pixels): a repeated pick closer than that to an
     earlier pick of the same label is the same object again, and is dropped with its place.
@@ -73,7 +73,7 @@ def verify_program(words: list[str], patches: list[int], class_probs: torch.Tens
     if len(steps) != len(patches):
         return words, list(range(len(patches)))
     for _, label in steps:
-        limit = bowl_threshold if bowl_threshold is not None and label.endswith(" bowl") else threshold
+        limit = bowl_threshold if bowl_threshold and label.endswith(" bowl") else threshold
         if presence_score(label, class_probs, grid) < limit:
             return ["refuse", *label.split()], []
     picks = [label for op, label in steps if op == "pick"]
