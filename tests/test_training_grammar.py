@@ -108,3 +108,12 @@ def test_heavy_dropout_keeps_the_words_that_carry_the_meaning(grammar):
     aug = Augment(word_dropout=0.0, unk_insert=0.0, heavy_share=1.0, heavy_dropout=1.0)
     words = tok.convert_ids_to_tokens(builder.encode_instruction(np.random.default_rng(0), text, aug))
     assert words == ["<unk>", "<unk>", "<unk>", "<unk>", "red", "block", "<unk>", "<unk>", "green", "bowl"]
+
+
+def test_template_weights_repeat_in_training_only(tmp_path):
+    from vlm_ros.training.grammar import read_templates
+
+    f = tmp_path / "t.txt"
+    f.write_text("# comment\nput the {pick} in the {place}\n[3] onto the {place} put the {pick}\n\n")
+    assert read_templates(f) == ["put the {pick} in the {place}", "onto the {place} put the {pick}"]
+    assert read_templates(f, weighted=True) == ["put the {pick} in the {place}"] + ["onto the {place} put the {pick}"] * 3

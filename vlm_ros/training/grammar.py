@@ -7,6 +7,7 @@ directories, so held-out templates are never seen in training.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,14 +33,29 @@ ELLIPSIS = {"put-block-in-bowl": ("the {pick} in the {place}", "the {pick} into 
 PLURALS = {"block": "blocks", "cube": "cubes", "box": "boxes"}
 
 
-def read_templates(path: str | Path) -> list[str]:
-    """One template per line; blank lines and # comments are skipped."""
-    lines = Path(path).read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+WEIGHT_PREFIX = re.compile(r"^\[(\d+)\]\s*")  # "[3] onto the {place} put the {pick}"
 
 
-def load_template_set(split: str = "train", root: Path = TEMPLATE_DIR) -> dict[str, list[str]]:
-    return {task: read_templates(root / split / f"{task}.txt") for task in TASKS}
+def read_templates(path: str | Path, weighted: bool = False) -> list[str]:
+    """One template per line; blank lines and # comments are skipped.
+
+    A line may start with a sampling weight, "[3] ...": training (weighted=True) repeats it that
+    many times, so phrasings the model finds hard are seen more often; evaluation reads each
+    template once, so the weights never change what a benchmark measures."""
+    out = []
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = WEIGHT_PREFIX.match(line)
+        weight = int(m.group(1)) if m else 1
+        text = line[m.end():] if m else line
+        out += [text] * (weight if weighted else 1)
+    return out
+
+
+def load_template_set(split: str = "train", root: Path = TEMPLATE_DIR, weighted: bool = True) -> dict[str, list[str]]:
+    return {task: read_templates(root / split / f"{task}.txt", weighted) for task in TASKS}
 
 
 @dataclass
