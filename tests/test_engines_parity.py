@@ -107,6 +107,12 @@ def test_shipped_model_same_plans_with_prior_grammar_and_presence_check(setup): 
         want = torch_grounder.ground(scene.rgb, scene.instruction)
         got = ort_grounder.ground(scene.rgb, scene.instruction)
         assert got.raw_output == want.raw_output, scene.instruction
+    assert ort_grounder.refusal_overrule_threshold == torch_grounder.refusal_overrule_threshold
+    for scene in render_bench_scenes(4):  # the second decode, after an overruled refusal
+        want = torch_grounder.decode(scene.rgb, scene.instruction, allow_refusal=False)
+        got = ort_grounder.decode(scene.rgb, scene.instruction, allow_refusal=False)
+        assert got.token_ids == want.token_ids and want.token_ids, scene.instruction
+        np.testing.assert_allclose(got.points, want.points, atol=1e-3)
 
 
 def test_a_pick_with_every_patch_banned_still_gets_a_finite_point():
@@ -119,3 +125,28 @@ def test_a_pick_with_every_patch_banned_still_gets_a_finite_point():
     assert np.isfinite(probs).all() and best == 15
     probs, best, _ = choose_patch(logits, 4, banned=[15])
     assert probs[15] == 0.0 and best == 14
+
+
+def test_an_overruled_refusal_is_decoded_again_by_every_backend(tmp_path, setup):  # setup: the cache
+    """A model that always starts with `refuse` (an untrained one whose lm_head favours it, seed 2): with
+    the overrule threshold under the refused object's score, ground() decodes again without
+    `refuse` and acts, on torch and ONNX Runtime alike; above the score, the refusal stands."""
+    from vlm_ros.models.verify import presence_score
+
+    model_dir = save_random_model(tmp_path / "refuser", "tiny", seed=2, only_tokens=["refuse", "red", "block"])
+    torch_grounder = load_grounder(model_dir, backend="torch")
+    torch_grounder.bf16_prefill = False
+    ort_grounder = load_grounder(model_dir, backend="onnxruntime")
+    scene = setup[2][0]
+    first = torch_grounder.decode(scene.rgb, scene.instruction)
+    words = torch_grounder.tokenizer.convert_ids_to_tokens(first.token_ids)
+    assert words[0] == "refuse", words
+    score = presence_score(" ".join(words[1:]), first.class_probs, torch_grounder.grid_size)
+    for grounder in (torch_grounder, ort_grounder):
+        grounder.presence_threshold = 0.0  # no presence check: the second program is kept as decoded
+        grounder.refusal_overrule_threshold = score * 1.01
+        assert grounder.ground(scene.rgb, scene.instruction).program.refused
+        grounder.refusal_overrule_threshold = score * 0.99
+        result = grounder.ground(scene.rgb, scene.instruction)
+        assert not result.program.refused and len(result.program.steps) >= 2, result.raw_output
+    assert ort_grounder.ground(scene.rgb, scene.instruction).raw_output == result.raw_output

@@ -29,3 +29,9 @@ def test_programs_the_grammar_rejects():
     assert not accepts(words("pick red block <loc> <eos>"))  # a pick needs its place
     assert not accepts(words("pick red block <loc> place top corner <loc>"))
     assert EOS not in allowed_next([])
+
+
+def test_a_program_that_must_act_cannot_refuse():
+    """The second decode after an overruled refusal (TorchGrounder.decode_checked)."""
+    assert allowed_next([], refusal=False) == {"pick"}
+    assert allowed_next(["pick", "red", "block", "<loc>"], refusal=False) == {"place"}

@@ -64,3 +64,8 @@ def test_refuses_a_missing_object(grounder, sim):
     episode = TASKS["refuse-missing"].sample(sim, 11)
     result = grounder.ground(sim.render().rgb, episode.instruction)
     assert result.program.refused_label == episode.missing, (episode.instruction, result.raw_output)
+
+
+def test_shipped_overrule_threshold_sits_above_the_presence_thresholds(grounder):
+    assert grounder.refusal_overrule_threshold >= max(grounder.presence_threshold,
+                                                      grounder.bowl_presence_threshold) > 0

@@ -3,7 +3,9 @@
 For every scene and every one of the 22 object labels, score how surely the patch classifier
 sees it (vlm_ros.models.verify.presence_score: one patch for a block, two adjacent for a bowl),
 then sweep a threshold per kind and report false refusals (present, scored low) and false
-acceptances (absent, scored high). `--write` stores the chosen thresholds in the model's
+acceptances (absent, scored high). The refusal overrule threshold (a decoder refusal of an object
+scoring this is decoded again without `refuse`) is set above every absent object's score, so on
+these scenes it never overrules a true refusal. `--write` stores the chosen thresholds in the model's
 config.json, where every backend reads them (re-export the ONNX graphs afterwards).
 
     python tools/tune_presence.py --model vlm_ros/weights/tabletop-tiny --scenes 300 --seed 810000
@@ -61,6 +63,15 @@ def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, i
             int((~present).sum()))
 
 
+def overrule_threshold(rows: list[tuple[str, bool, float]], step: float = 0.005) -> tuple[float, int, int]:
+    """-> (lowest multiple of `step` above every absent label's score, present labels at or above
+    it, present labels): how many decoder refusals of a present object it could overrule."""
+    top_absent = max((s for _, p, s in rows if not p), default=0.0)
+    t = min(round(float(np.floor(top_absent / step) + 1) * step, 3), 0.999)
+    present = [s for _, p, s in rows if p]
+    return t, int(sum(s >= t for s in present)), len(present)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(DEFAULT_WEIGHTS_PATH))
@@ -76,6 +87,9 @@ def main() -> None:
         print(f"{kind.strip():5s}: threshold {t:.2f}: {refused}/{n_present} present refused, "
               f"{accepted}/{n_absent} absent accepted")
         chosen[key] = t
+    t, covered, n_present = overrule_threshold(rows)
+    print(f"overrule: threshold {t:.3f}: above every absent object; {covered}/{n_present} present objects reach it")
+    chosen["refusal_overrule_threshold"] = t
     if a.write:
         path = Path(a.model) / "config.json"
         config = json.loads(path.read_text())

@@ -49,15 +49,16 @@ def greedy_decode(runtime: Runtime, pixel_values: np.ndarray, prompt_ids: list[i
                   pick_token_id: int | None = None, timings: dict[str, float] | None = None,
                   words: list[str] | None = None, ban_radius: float = 1.25,
                   on_eos: Callable[[DecodedProgram], list[int] | None] | None = None,
-                  constrained: bool = True) -> DecodedProgram:
+                  constrained: bool = True, allow_refusal: bool = True) -> DecodedProgram:
     """Decode one program: prompt_ids are the instruction ids followed by <sep>.
 
     The arguments mean what they mean for `vlm_ros.models.decoding.greedy_decode`:
     pick_token_id: a pick's `<loc>` never chooses a patch whose centre lies within ban_radius
     patches of an earlier pick's point. words: the tokenizer's id -> token list, for the grammar
     mask (constrained) and each `<loc>`'s label, whose patch-classifier column is added to the
-    pointer logits (the pointer prior). on_eos: called when the model ends the program; tokens it
-    returns are forced and decoding goes on. timings gets vision, prefill and decode in ms.
+    pointer logits (the pointer prior); allow_refusal=False masks `refuse`. on_eos: called when
+    the model ends the program; tokens it returns are forced and decoding goes on. timings gets
+    vision, prefill and decode in ms.
     """
     d = runtime.dims
     t0 = time.perf_counter()
@@ -72,7 +73,8 @@ def greedy_decode(runtime: Runtime, pixel_values: np.ndarray, prompt_ids: list[i
 
     def next_token(scores: np.ndarray) -> int:
         if word_ids is not None:  # only tokens the program grammar allows here
-            allowed = [word_ids[w] for w in allowed_next([words[t] for t in out.token_ids]) if w in word_ids]
+            prefix = [words[t] for t in out.token_ids]
+            allowed = [word_ids[w] for w in allowed_next(prefix, allow_refusal) if w in word_ids]
             if allowed:
                 masked = np.full_like(scores, -np.inf)
                 masked[allowed] = scores[allowed]

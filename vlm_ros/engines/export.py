@@ -50,6 +50,7 @@ def model_dims(model: TabletopVlm) -> ModelDims:
         num_patch_classes=model.patch_classifier.out_features,
         presence_threshold=float(getattr(cfg, "presence_threshold", 0.0) or 0.0),
         bowl_presence_threshold=float(getattr(cfg, "bowl_presence_threshold", 0.0) or 0.0),
+        refusal_overrule_threshold=float(getattr(cfg, "refusal_overrule_threshold", 0.0) or 0.0),
     )
 
 

@@ -37,11 +37,13 @@ class EngineGrounder(TorchGrounder):
         # the model's presence check (verify_program in ground(), the put-all completion in on_eos)
         self.presence_threshold = d.presence_threshold if presence_threshold is None else presence_threshold
         self.bowl_presence_threshold = d.bowl_presence_threshold  # 0: presence_threshold
+        self.refusal_overrule_threshold = d.refusal_overrule_threshold  # 0: off
         self._lock = threading.Lock()  # the runtime holds one request's state (KV cache, buffers)
 
-    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None) -> DecodedProgram:
+    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None,
+               allow_refusal: bool = True) -> DecodedProgram:
         pixel_values = self.processor(rgb).numpy()  # [1, 3, S, S] float32
         prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
         with self._lock:
             return greedy_decode(self.runtime, pixel_values, prompt, pick_token_id=self._pick_id, timings=timings,
-                                 words=self._words, on_eos=self.on_eos_callback())
+                                 words=self._words, on_eos=self.on_eos_callback(), allow_refusal=allow_refusal)

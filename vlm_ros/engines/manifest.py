@@ -50,6 +50,7 @@ class ModelDims:
     num_patch_classes: int  # C, the patch classifier's classes (models.labels)
     presence_threshold: float = 0.0  # the model's presence check (verify_program), 0: off
     bowl_presence_threshold: float = 0.0  # the same for bowls (two adjacent patches), 0: presence_threshold
+    refusal_overrule_threshold: float = 0.0  # a refusal of an object scoring this is decoded again, 0: off
 
     @property
     def grid_size(self) -> int:

@@ -26,6 +26,7 @@ class TabletopVlmConfig(LlavaConfig):
     max_program_tokens: int = 48  # decoding budget (a 6-step program is ~28 tokens)
     presence_threshold: float = 0.65  # grounder: refuse a block the patch classifier sees in no patch above this
     bowl_presence_threshold: float = 0.0  # ... a bowl it sees in no two adjacent patches above this; 0: as blocks
+    refusal_overrule_threshold: float = 0.0  # decode again without `refuse` when the refused object scores this; 0: off
     num_patch_classes: int = 23  # patch classifier: clear table + 11 colours x {block, bowl} (models.labels)
 
     @property

@@ -83,13 +83,14 @@ def greedy_decode(model: TabletopVlm, pixel_values: torch.Tensor, prompt_ids: li
                   pick_token_id: int | None = None, timings: dict[str, float] | None = None,
                   bf16_prefill: bool = False, words: list[str] | None = None, ban_radius: float = 1.25,
                   on_eos: Callable[[DecodedProgram], list[int] | None] | None = None,
-                  constrained: bool = True) -> DecodedProgram:
+                  constrained: bool = True, allow_refusal: bool = True) -> DecodedProgram:
     """Decode one program. prompt_ids: instruction ids followed by <sep>.
 
     pick_token_id: when given, a pick's `<loc>` never chooses a patch whose centre lies within
     ban_radius patches of an earlier pick's point (one block is never picked twice).
     on_eos: called when the model ends the program; tokens it returns are forced and decoding goes on.
-    constrained (needs words): mask tokens the program grammar (models.program_grammar) forbids.
+    constrained (needs words): mask tokens the program grammar (models.program_grammar) forbids;
+    allow_refusal=False also masks `refuse`, for a second decode when perception overrules it.
     use_cache=False recomputes the whole sequence each step (the reference for tests).
     words: the tokenizer's id -> token list, to read each step's label for the pointer's class prior.
     bf16_prefill runs vision and prefill under bfloat16 autocast (faster on CPUs with AVX512-BF16);
@@ -127,7 +128,8 @@ def greedy_decode(model: TabletopVlm, pixel_values: torch.Tensor, prompt_ids: li
     def next_token(state: torch.Tensor) -> int:
         logp = model.copy_head(state, model.lm_head(state), instr_states, instr_ids, instr_mask)[0, -1]  # [V]
         if word_ids is not None:  # only tokens the program grammar allows here
-            allowed = [word_ids[w] for w in allowed_next([words[t] for t in out.token_ids]) if w in word_ids]
+            prefix = [words[t] for t in out.token_ids]
+            allowed = [word_ids[w] for w in allowed_next(prefix, allow_refusal) if w in word_ids]
             if allowed:
                 mask = torch.full_like(logp, float("-inf"))
                 mask[allowed] = 0.0

@@ -27,14 +27,14 @@ def _steps() -> dict[str, list[tuple[str, ...]]]:
 STEPS = _steps()
 
 
-def allowed_next(words: list[str]) -> set[str]:
-    """Words that may follow the program prefix `words`."""
+def allowed_next(words: list[str], refusal: bool = True) -> set[str]:
+    """Words that may follow the program prefix `words`; refusal=False: a program that acts."""
     # split off the step in progress: everything after the last <loc>
     last_loc = max((i for i, w in enumerate(words) if w == LOC), default=-1)
     done, current = words[: last_loc + 1], words[last_loc + 1:]
     if not current:
         if not done:
-            return {"pick", "refuse"}
+            return {"pick", "refuse"} if refusal else {"pick"}
         ops = [w for w in done if w in STEPS]
         return {"place"} if ops[-1] == "pick" else {"pick", EOS}
     op, rest = current[0], tuple(current[1:])

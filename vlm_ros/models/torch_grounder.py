@@ -16,7 +16,7 @@ from vlm_ros.models.decoding import DecodedProgram, greedy_decode
 from vlm_ros.models.processor import ImageProcessor
 from vlm_ros.models.tabletop_vlm import TabletopVlm
 from vlm_ros.models.tokenizer import LOC, SEP, split_words
-from vlm_ros.models.verify import unpicked_object, verify_program
+from vlm_ros.models.verify import presence_score, unpicked_object, verify_program
 
 
 def program_text(words: list[str], points: list[tuple[float, float]]) -> str:
@@ -68,6 +68,7 @@ class TorchGrounder:
         self.presence_threshold = (model.config.presence_threshold if presence_threshold is None
                                    else presence_threshold)
         self.bowl_presence_threshold = model.config.bowl_presence_threshold  # 0: presence_threshold
+        self.refusal_overrule_threshold = model.config.refusal_overrule_threshold  # 0: off
         self.grid_size, self.patch_size = model.config.grid_size, model.config.vision_config.patch_size
 
     def on_eos_callback(self) -> Callable[[DecodedProgram], list[int] | None]:
@@ -90,12 +91,36 @@ class TorchGrounder:
 
         return on_eos
 
-    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None) -> DecodedProgram:
+    def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None,
+               allow_refusal: bool = True) -> DecodedProgram:
         pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
         prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
         return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=self.on_eos_callback(),
                              pick_token_id=self._pick_id, timings=timings, bf16_prefill=self.bf16_prefill,
-                             words=self._words)
+                             words=self._words, allow_refusal=allow_refusal)
+
+    def refusal_overruled(self, words: list[str], out: DecodedProgram) -> bool:
+        """A refusal of an object the patch classifier clearly sees is the decoder misreading the
+        sentence (a phrasing it rarely saw), not a missing object: the presence check that turns
+        programs into refusals also overrules refusals, at a stricter threshold."""
+        if self.refusal_overrule_threshold <= 0 or words[:1] != ["refuse"] or out.class_probs is None:
+            return False
+        label = " ".join(words[1:])
+        return presence_score(label, out.class_probs, self.grid_size) >= self.refusal_overrule_threshold
+
+    def decode_checked(self, rgb: np.ndarray, instruction: str,
+                       timings: dict[str, float] | None = None) -> tuple[DecodedProgram, list[str]]:
+        """decode(), then once more without `refuse` when the refusal is overruled -> (program, words)."""
+        out = self.decode(rgb, instruction, timings)
+        words = self.tokenizer.convert_ids_to_tokens(out.token_ids)
+        if self.refusal_overruled(words, out):
+            again: dict[str, float] = {}
+            out = self.decode(rgb, instruction, again, allow_refusal=False)
+            words = self.tokenizer.convert_ids_to_tokens(out.token_ids)
+            if timings is not None:
+                for stage, ms in again.items():
+                    timings[stage] = timings.get(stage, 0.0) + ms
+        return out, words
 
     def ground(self, rgb: np.ndarray, instruction: str) -> GroundingResult:
         t0 = time.perf_counter()
@@ -103,10 +128,9 @@ class TorchGrounder:
             raise ModelOutputError(f"expected an [H, W, 3] uint8 image, got {rgb.shape} {rgb.dtype}")
         timings: dict[str, float] = {}
         height, width = rgb.shape[:2]
-        out = self.decode(rgb, instruction, timings)
+        out, words = self.decode_checked(rgb, instruction, timings)
         t1 = time.perf_counter()
         pre = (t1 - t0) * 1e3 - sum(timings.values())
-        words = self.tokenizer.convert_ids_to_tokens(out.token_ids)
         points = [self.processor.model_to_frame(x, y, width, height) for x, y in out.points]
         if self.presence_threshold > 0 and out.class_probs is not None:
             words, kept = verify_program(words, out.patches, out.class_probs, self.grid_size,
