@@ -116,4 +116,5 @@ def test_template_weights_repeat_in_training_only(tmp_path):
     f = tmp_path / "t.txt"
     f.write_text("# comment\nput the {pick} in the {place}\n[3] onto the {place} put the {pick}\n\n")
     assert read_templates(f) == ["put the {pick} in the {place}", "onto the {place} put the {pick}"]
-    assert read_templates(f, weighted=True) == ["put the {pick} in the {place}"] + ["onto the {place} put the {pick}"] * 3
+    trained = read_templates(f, weighted=True)
+    assert trained == ["put the {pick} in the {place}"] + ["onto the {place} put the {pick}"] * 3
