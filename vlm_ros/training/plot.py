@@ -18,7 +18,7 @@ W, H, M = 900, 420, 60  # canvas and margin [px]
 # recipe changes during the shipped run (samples, label), marked on the curves (docs/model/MODEL_CARD.md)
 EVENTS = ((22_400, "copy head"), (28_800, "class prior"), (115_200, "+no-bowl scenes"),
           (153_600, "fine-tune: chains, place-first"), (249_600, "classifier weight 2"),
-          (259_200, "next-word copy keys"), (307_200, "more chains"))
+          (259_200, "next-word copy keys"), (307_200, "more chains"), (435_200, "weighted phrasings"))
 
 
 def _panel(img, x0, rows, key_fn, label, y_max, color, ticks, events=EVENTS):
