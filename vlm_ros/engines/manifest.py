@@ -10,7 +10,7 @@ from pathlib import Path
 from vlm_ros.core.errors import ModelLoadError
 
 MANIFEST = "manifest.json"
-FORMAT = 6  # bump when the graphs change; old exports are then re-made, not misread
+FORMAT = 7  # bump when the graphs or the manifest change; old exports are then re-made, not misread
 GRAPHS = ("vision", "embed", "decoder", "copy_keys", "token_scores", "pointer_keys", "pointer_scores",
           "pointer_offsets")
 
