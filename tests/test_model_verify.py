@@ -79,3 +79,22 @@ def test_a_block_picked_twice_is_dropped():
     points = [(4.0, 4.0), (20.0, 20.0), (5.0, 6.0), (20.0, 20.0)]
     kept_words, kept = verify_program(words, [0, 10, 0, 10], seen, GRID, 0.3, points, same_radius=6.0)
     assert kept == [0, 1] and kept_words == words[:8]
+
+
+def test_a_single_pick_is_completed_only_when_the_instruction_asks_for_all():
+    from vlm_ros.models.verify import unpicked_object
+
+    seen = probs({0: "red block", 10: "red block", 7: "green bowl"})
+    patch = 8.0  # model pixels per patch
+    one = ["pick", "red", "block", "<loc>", "place", "green", "bowl", "<loc>"]
+    points = [(0.5 * patch, 0.5 * patch), (3.5 * patch, 1.5 * patch)]  # on patch 0, on the bowl
+    assert unpicked_object(one, points, seen, GRID, patch, threshold=0.5, radius=1.5) is None
+    found = unpicked_object(one, points, seen, GRID, patch, threshold=0.5, radius=1.5, asks_for_all=True)
+    assert found == ("red block", "green bowl")
+    # a chain of two labels: "all" may belong to the other clause, so nothing is added
+    chain = [*one, "pick", "blue", "block", "<loc>", "place", "green", "bowl", "<loc>"]
+    seen[3, :] = 0.0
+    seen[3, label_class("blue block")] = 1.0
+    chain_points = [*points, (3.5 * patch, 0.5 * patch), points[1]]
+    assert unpicked_object(chain, chain_points, seen, GRID, patch, threshold=0.5, radius=1.5,
+                           asks_for_all=True) is None

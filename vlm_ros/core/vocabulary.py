@@ -28,6 +28,9 @@ OBJECT_KINDS: dict[str, tuple[str, ...]] = {
     "bowl": ("bowl", "dish", "container"),
 }
 
+# words that ask for every object of a colour ("all the red blocks", "every red block", "the red cubes")
+ALL_OF_A_COLOR_WORDS: frozenset[str] = frozenset({"all", "every", "each", "blocks", "cubes", "boxes"})
+
 # named table locations -> (x, y) in the base frame [m], on the table surface
 LOCATIONS: dict[str, tuple[float, float]] = {
     "center": (0.50, 0.00),

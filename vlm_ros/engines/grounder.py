@@ -46,4 +46,5 @@ class EngineGrounder(TorchGrounder):
         prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
         with self._lock:
             return greedy_decode(self.runtime, pixel_values, prompt, pick_token_id=self._pick_id, timings=timings,
-                                 words=self._words, on_eos=self.on_eos_callback(), allow_refusal=allow_refusal)
+                                 words=self._words, on_eos=self.on_eos_callback(instruction),
+                                 allow_refusal=allow_refusal)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from vlm_ros.core.errors import ModelOutputError
+from vlm_ros.core.vocabulary import ALL_OF_A_COLOR_WORDS
 from vlm_ros.grounding.base import GroundingResult
 from vlm_ros.grounding.program import Program, parse_program
 from vlm_ros.models.decoding import DecodedProgram, greedy_decode
@@ -71,17 +72,21 @@ class TorchGrounder:
         self.refusal_overrule_threshold = model.config.refusal_overrule_threshold  # 0: off
         self.grid_size, self.patch_size = model.config.grid_size, model.config.vision_config.patch_size
 
-    def on_eos_callback(self) -> Callable[[DecodedProgram], list[int] | None]:
+    def on_eos_callback(self, instruction: str = "") -> Callable[[DecodedProgram], list[int] | None]:
         """A fresh end-of-program callback for one decode (every backend's loop takes it): for a
-        program that picks one label several times, add a step pair for an object of that label
-        the patch classifier sees and no pick has taken yet (at most two pairs per program)."""
+        program that picks one label several times, or once where the instruction asks for all of
+        a colour, add a step pair for an object of that label the patch classifier sees and no pick
+        has taken yet (at most two pairs per program). The decoder often ends "all the red blocks"
+        after the first block; the classifier, which sees every block, finishes the count."""
         budget = [2]
+        asks_for_all = not ALL_OF_A_COLOR_WORDS.isdisjoint(split_words(instruction))
 
         def on_eos(out: DecodedProgram) -> list[int] | None:
             if self.presence_threshold <= 0 or budget[0] <= 0 or out.class_probs is None:
                 return None
             found = unpicked_object(self.tokenizer.convert_ids_to_tokens(out.token_ids), out.points,
-                                    out.class_probs, self.grid_size, self.patch_size, threshold=0.5, radius=1.5)
+                                    out.class_probs, self.grid_size, self.patch_size, threshold=0.5, radius=1.5,
+                                    asks_for_all=asks_for_all)
             if found is None:
                 return None
             budget[0] -= 1
@@ -95,7 +100,8 @@ class TorchGrounder:
                allow_refusal: bool = True) -> DecodedProgram:
         pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
         prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
-        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=self.on_eos_callback(),
+        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache,
+                             on_eos=self.on_eos_callback(instruction),
                              pick_token_id=self._pick_id, timings=timings, bf16_prefill=self.bf16_prefill,
                              words=self._words, allow_refusal=allow_refusal)
 

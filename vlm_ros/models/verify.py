@@ -101,8 +101,10 @@ def verify_program(words: list[str], patches: list[int], class_probs: torch.Tens
 
 
 def unpicked_object(words: list[str], points: list[tuple[float, float]], class_probs: torch.Tensor, grid: int,
-                    patch_size: int, threshold: float, radius: float) -> tuple[str, str] | None:
-    """For a program that picks one label several times ("all the red blocks"): an object of that
+                    patch_size: int, threshold: float, radius: float,
+                    asks_for_all: bool = False) -> tuple[str, str] | None:
+    """For a program that picks one label several times ("all the red blocks"), or picks one label
+    only once while the instruction asks for all of a colour (asks_for_all): an object of that
     label the classifier sees (probability >= threshold) farther than `radius` patches from every
     pick so far -> (label, place label) of the step pair to add; else None."""
     steps = split_steps(words)
@@ -110,9 +112,12 @@ def unpicked_object(words: list[str], points: list[tuple[float, float]], class_p
         return None
     picks = [(i, label) for i, (op, label) in enumerate(steps) if op == "pick"]
     labels = [label for _, label in picks]
+    # a single-label program stands for "all of them" when the instruction says so; in a chain of
+    # several labels the quantifier may belong to another clause
+    min_picks = 1 if asks_for_all and len(set(labels)) == 1 else 2
     for label in dict.fromkeys(labels):
         c = label_class(label)
-        if labels.count(label) < 2 or c < 0:
+        if labels.count(label) < min_picks or c < 0:
             continue
         taken = [points[i] for i, lab in picks if lab == label]
         last = max(i for i, lab in picks if lab == label)
