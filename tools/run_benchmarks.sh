@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-61}
 EPISODES=${EPISODES:-100}
 HELDOUT_EPISODES=${HELDOUT_EPISODES:-100}
+ORACLE=${ORACLE:-1}  # ORACLE=0: keep docs/bench/oracle.json (the oracle does not depend on the model)
 PY=.venv/bin/python
-$PY -m vlm_ros.cli bench --grounder oracle --task all --episodes "$EPISODES" --seed 100000 --json docs/bench/oracle.json
+if [ "$ORACLE" = 1 ]; then
+  $PY -m vlm_ros.cli bench --grounder oracle --task all --episodes "$EPISODES" --seed 100000 --json docs/bench/oracle.json
+fi
 $PY -m vlm_ros.cli bench --grounder model --backend torch --task all --episodes "$EPISODES" --seed 300000 \
   --json docs/bench/model.json
 for task in put-block-in-bowl stack-blocks put-all-color-in-bowl place-at-location; do
