@@ -103,12 +103,13 @@ def test_shipped_model_same_plans_with_prior_grammar_and_presence_check(setup): 
     ort_grounder = load_grounder(SHIPPED, backend="onnxruntime")
     assert ort_grounder.backend == "onnxruntime-cpu"
     assert ort_grounder.presence_threshold == torch_grounder.presence_threshold > 0
-    for scene in render_bench_scenes(20):
+    scenes = render_bench_scenes(20)
+    for scene in scenes:
         want = torch_grounder.ground(scene.rgb, scene.instruction)
         got = ort_grounder.ground(scene.rgb, scene.instruction)
         assert got.raw_output == want.raw_output, scene.instruction
     assert ort_grounder.refusal_overrule_threshold == torch_grounder.refusal_overrule_threshold
-    for scene in render_bench_scenes(4):  # the second decode, after an overruled refusal
+    for scene in scenes[:4]:  # the second decode, after an overruled refusal
         want = torch_grounder.decode(scene.rgb, scene.instruction, allow_refusal=False)
         got = ort_grounder.decode(scene.rgb, scene.instruction, allow_refusal=False)
         assert got.token_ids == want.token_ids and want.token_ids, scene.instruction

@@ -15,7 +15,6 @@ from vlm_ros.engines.decoding import greedy_decode
 from vlm_ros.engines.runtime import Runtime
 from vlm_ros.models.decoding import DecodedProgram
 from vlm_ros.models.processor import ImageProcessor
-from vlm_ros.models.tokenizer import SEP, split_words
 from vlm_ros.models.torch_grounder import TorchGrounder
 
 
@@ -43,8 +42,7 @@ class EngineGrounder(TorchGrounder):
     def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None,
                allow_refusal: bool = True) -> DecodedProgram:
         pixel_values = self.processor(rgb).numpy()  # [1, 3, S, S] float32
-        prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
+        prompt, on_eos = self.request(instruction)
         with self._lock:
             return greedy_decode(self.runtime, pixel_values, prompt, pick_token_id=self._pick_id, timings=timings,
-                                 words=self._words, on_eos=self.on_eos_callback(instruction),
-                                 allow_refusal=allow_refusal)
+                                 words=self._words, on_eos=on_eos, allow_refusal=allow_refusal)

@@ -72,14 +72,14 @@ class TorchGrounder:
         self.refusal_overrule_threshold = model.config.refusal_overrule_threshold  # 0: off
         self.grid_size, self.patch_size = model.config.grid_size, model.config.vision_config.patch_size
 
-    def on_eos_callback(self, instruction: str = "") -> Callable[[DecodedProgram], list[int] | None]:
+    def on_eos_callback(self, instruction_words: list[str] = ()) -> Callable[[DecodedProgram], list[int] | None]:
         """A fresh end-of-program callback for one decode (every backend's loop takes it): for a
         program that picks one label several times, or once where the instruction asks for all of
         a colour, add a step pair for an object of that label the patch classifier sees and no pick
         has taken yet (at most two pairs per program). The decoder often ends "all the red blocks"
         after the first block; the classifier, which sees every block, finishes the count."""
         budget = [2]
-        asks_for_all = not ALL_OF_A_COLOR_WORDS.isdisjoint(split_words(instruction))
+        asks_for_all = not ALL_OF_A_COLOR_WORDS.isdisjoint(instruction_words)
 
         def on_eos(out: DecodedProgram) -> list[int] | None:
             if self.presence_threshold <= 0 or budget[0] <= 0 or out.class_probs is None:
@@ -96,12 +96,17 @@ class TorchGrounder:
 
         return on_eos
 
+    def request(self, instruction: str) -> tuple[list[int], Callable[[DecodedProgram], list[int] | None]]:
+        """What every backend's loop gets for one instruction: the prompt ids (its words, then
+        `<sep>`) and a fresh end-of-program callback that knows whether it asks for all of a colour."""
+        words = split_words(instruction)
+        return [*self.tokenizer.convert_tokens_to_ids(words), SEP], self.on_eos_callback(words)
+
     def decode(self, rgb: np.ndarray, instruction: str, timings: dict[str, float] | None = None,
                allow_refusal: bool = True) -> DecodedProgram:
         pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
-        prompt = [*self.tokenizer.convert_tokens_to_ids(split_words(instruction)), SEP]
-        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache,
-                             on_eos=self.on_eos_callback(instruction),
+        prompt, on_eos = self.request(instruction)
+        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=on_eos,
                              pick_token_id=self._pick_id, timings=timings, bf16_prefill=self.bf16_prefill,
                              words=self._words, allow_refusal=allow_refusal)
 
