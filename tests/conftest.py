@@ -6,6 +6,9 @@ import os
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 # Distinct per process so parallel or concurrent test runs never see each other's nodes.
-os.environ["ROS_DOMAIN_ID"] = str(1 + os.getpid() % 100)
+# VLM_ROS_TEST_DOMAINS="FIRST:COUNT" confines a checkout's tests to a range of domains, so
+# several checkouts testing at once on one machine keep apart (default 1:100).
+_first, _count = (int(v) for v in os.environ.get("VLM_ROS_TEST_DOMAINS", "1:100").split(":"))
+os.environ["ROS_DOMAIN_ID"] = str(_first + os.getpid() % _count)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
