@@ -32,6 +32,7 @@ from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.execute_action import ExecuteActions
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
+from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.markers import plan_markers
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
@@ -67,14 +68,16 @@ class GroundingNode(Node):
         group = ReentrantCallbackGroup()
         guard = self.guard.wrap
 
+        # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
+        self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         if p["use_compressed"]:
-            self.create_subscription(CompressedImage, "image/compressed", guard("image", self.cache.add_image),
+            self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
                                      qos_profile_sensor_data, callback_group=group)
         else:
-            self.create_subscription(Image, "image", guard("image", self.cache.add_image), qos_profile_sensor_data,
-                                     callback_group=group)
-        self.create_subscription(Image, "depth", guard("depth", self.cache.add_depth), qos_profile_sensor_data,
-                                 callback_group=group)
+            self.create_subscription(Image, "image", guard("image", self.ingest.image), qos_profile_sensor_data,
+                                     callback_group=group, raw=True)
+        self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
+                                 callback_group=group, raw=True)
         self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
                                  qos_profile_sensor_data, callback_group=group)
         self.create_subscription(TransformStamped, "camera_pose", guard("camera_pose", self._on_camera_pose),
@@ -164,6 +167,7 @@ class GroundingNode(Node):
                 try:
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
                     raw = self._raw_frame(not_before_ns, deadline)
+                    self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
                     frame = frame_from_raw(raw) if raw is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
                 except InputError as error:
@@ -274,6 +278,7 @@ class GroundingNode(Node):
         values = {
             "model_id": self.pipeline.model_id if self.pipeline else "",
             "frames_received": json.dumps(self.cache.received),
+            "frames_refused": json.dumps(self.ingest.refused),
             "plans": json.dumps(dict(self._status_counts)),
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
