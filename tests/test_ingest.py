@@ -5,9 +5,6 @@ Unit checks on the wire format and the header probe, then the refusals through a
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import numpy as np
 import pytest
 from rclpy.serialization import serialize_message
@@ -15,6 +12,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from tests import test_grounding_node as base
 from tests.ros_graph import camera_info
+from vlm_ros.bench.soak import png_bomb
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image, rgb8_to_compressed, to_rgb8
 from vlm_ros.ros.image_probe import compressed_size
@@ -23,17 +21,6 @@ from vlm_ros.ros.msg_conversion import time_msg
 from vlm_ros_interfaces.msg import ActionPlan
 
 graph, ros_context, rgb, depth = base.graph, base.ros_context, base.rgb, base.depth  # the node tests' fixtures
-
-
-def png_bomb(side: int) -> bytes:
-    """A valid greyscale PNG of side x side zeros: a few hundred kB that decode to side² bytes per channel."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    compressor, row = zlib.compressobj(9), b"\x00" * (side + 1)  # filter byte + pixels
-    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
 @pytest.mark.parametrize("stamp", [0, 1, 1_700_000_000_123_456_789, 2**31 * 1_000_000_000 - 1])

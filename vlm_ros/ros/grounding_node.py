@@ -34,6 +34,7 @@ from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.markers import plan_markers
+from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
@@ -48,6 +49,7 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability
 class GroundingNode(Node):
     def __init__(self, **kwargs: Any):
         super().__init__("grounding_node", **kwargs)
+        fix_mmap_threshold()  # huge frames must not leave RSS above baseline (vlm_ros.ros.memory)
         for spec in GROUNDING_PARAMETERS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
         p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
@@ -267,6 +269,7 @@ class GroundingNode(Node):
         return response
 
     def _publish_diagnostics(self) -> None:
+        release_free_memory()  # once a period: what huge frames left in the heap goes back to the OS
         status = DiagnosticStatus(name=f"{self.get_name()}: grounding", hardware_id="vlm_ros")
         latencies = np.array(self._latencies) if self._latencies else None
         if self.pipeline is None:
