@@ -13,8 +13,18 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from vlm_ros.grounding.input_checks import check_nanosec
+
 
 def stamp_ns(msg: Any) -> int:
+    """The header stamp in ns; InputError naming the message when nanosec ≥ 1e9 (it would overflow into sec)."""
+    stamp = msg.header.stamp
+    what = f"{type(msg).__name__} ({msg.header.frame_id or 'no frame_id'})"
+    return check_nanosec(int(stamp.sec), int(stamp.nanosec), what)
+
+
+def _pairing_ns(msg: Any) -> int:
+    """Unchecked stamp, for pairing only: a bad stamp must not break the cache, it fails when the frame is used."""
     return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
 
 
@@ -59,8 +69,8 @@ class FrameCache:
             if not self._images:
                 return None
             for image in reversed(self._images):
-                target = stamp_ns(image)
-                depth = min(self._depths, key=lambda d: abs(stamp_ns(d) - target), default=None)
-                if depth is not None and abs(stamp_ns(depth) - target) <= self.slop_ns:
+                target = _pairing_ns(image)
+                depth = min(self._depths, key=lambda d: abs(_pairing_ns(d) - target), default=None)
+                if depth is not None and abs(_pairing_ns(depth) - target) <= self.slop_ns:
                     return RawFrame(image, depth, self._camera_info)
             return RawFrame(self._images[-1], None, self._camera_info)

@@ -97,6 +97,7 @@ class GroundingNode(Node):
     def _load_model(self, p: dict[str, Any]) -> None:
         config = PipelineConfig(
             max_instruction_chars=p["max_instruction_chars"], max_frame_age_s=p["max_frame_age_s"],
+            max_clock_skew_s=p["max_clock_skew_s"],
             base_frame=p["base_frame"], table_height=p["table_height"], push_distance=p["push_distance"],
             place_spread=p["place_spread"],
             workspace=Workspace(x_range=(p["workspace_min"][0], p["workspace_max"][0]),

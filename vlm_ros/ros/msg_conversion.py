@@ -53,14 +53,23 @@ def frame_from_raw(raw: RawFrame) -> RGBDFrame:
             f"camera_info is for {intrinsics.width}x{intrinsics.height} images but the colour image is "
             f"{rgb.shape[1]}x{rgb.shape[0]}."
         )
+    if raw.depth is not None:
+        stamp_ns(raw.depth)  # an overflowing depth stamp is as wrong as an image one
     return RGBDFrame(rgb=rgb, depth=depth, intrinsics=intrinsics, stamp_ns=stamp_ns(raw.image),
                      frame_id=raw.image.header.frame_id)
 
 
 def transform_msg_to_matrix(msg: Any) -> np.ndarray:
-    """geometry_msgs/TransformStamped (camera optical → base) → 4x4."""
+    """geometry_msgs/TransformStamped (camera optical → base) → 4x4.
+
+    ValueError names the transform and why (NaN/inf translation; NaN, zero or non-unit
+    quaternion), so the node can keep its last good pose and say what it ignored.
+    """
     t, q = msg.transform.translation, msg.transform.rotation
-    return pose_to_matrix([t.x, t.y, t.z, q.x, q.y, q.z, q.w])
+    try:
+        return pose_to_matrix([t.x, t.y, t.z, q.x, q.y, q.z, q.w])
+    except ValueError as error:
+        raise ValueError(f"transform {msg.header.frame_id!r} → {msg.child_frame_id!r}: {error}") from None
 
 
 def primitive_to_msg(step: Primitive) -> ActionPrimitive:
