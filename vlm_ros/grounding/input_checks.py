@@ -7,10 +7,24 @@ sentence that names the offending value, so an integrator can find the faulty dr
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from vlm_ros.core.errors import InputError, ModelOutputError
 
 NS_PER_S = 1_000_000_000
+# bidirectional overrides/isolates reorder text on screen ("Trojan Source"): a log line or a
+# terminal would show an instruction other than the one the model received
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_instruction_characters(text: str) -> None:
+    """Refuse control characters (NUL, ESC, BEL, ...) and bidi overrides; tabs and newlines are whitespace."""
+    for index, char in enumerate(text):
+        if char in "\t\n\r":
+            continue
+        if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS:
+            raise InputError(f"The instruction contains the control character U+{ord(char):04X} at position {index}; "
+                             "send plain text.")
 
 
 def check_stamp(stamp_ns: int, now_ns: int, max_age_s: float, max_skew_s: float, what: str = "camera frame") -> None:

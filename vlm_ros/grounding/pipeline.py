@@ -18,7 +18,7 @@ from vlm_ros.core.vocabulary import DIRECTIONS, LOCATION_SYNONYMS, LOCATIONS
 from vlm_ros.geometry.placement import SLOT_RADIUS, ring_slots
 from vlm_ros.geometry.projection import Projector
 from vlm_ros.grounding.base import Grounder
-from vlm_ros.grounding.input_checks import check_box, check_pixel, check_stamp
+from vlm_ros.grounding.input_checks import check_box, check_instruction_characters, check_pixel, check_stamp
 from vlm_ros.grounding.labels import TABLETOP_VOCABULARY, label_problem, mentioned
 from vlm_ros.grounding.validator import Workspace, validate_steps
 
@@ -46,6 +46,7 @@ def check_instruction(instruction: str, max_chars: int) -> str:
         raise InputError("The instruction is empty.")
     if len(text) > max_chars:
         raise InputError(f"The instruction is {len(text)} characters long; the limit is {max_chars}.")
+    check_instruction_characters(text)
     return text
 
 

@@ -32,7 +32,7 @@ from vlm_ros.grounding.validator import Workspace
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.markers import plan_markers
-from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
+from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.spin import spin_node
 from vlm_ros.visualization import draw_plan
@@ -139,7 +139,7 @@ class GroundingNode(Node):
             raw = self.cache.latest()
         return raw
 
-    def ground(self, instruction: str, not_before_ns: int = 0) -> Plan:
+    def ground(self, instruction: str, not_before: Any = 0) -> Plan:
         """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers."""
         frame: RGBDFrame | None = None
         with self._lock:
@@ -148,6 +148,8 @@ class GroundingNode(Node):
             else:
                 try:
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
+                    not_before_ns = not_before if isinstance(not_before, int) else request_time_ns(not_before,
+                                                                                                   "not_before")
                     raw = self._raw_frame(not_before_ns)
                     frame = frame_from_raw(raw) if raw is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
@@ -201,13 +203,13 @@ class GroundingNode(Node):
             self.ground(msg.data)
 
     def _on_ground(self, request: GroundInstruction.Request, response: GroundInstruction.Response):
-        response.plan = plan_to_msg(self.ground(request.instruction, time_ns(request.not_before)))
+        response.plan = plan_to_msg(self.ground(request.instruction, request.not_before))
         return response
 
     def _on_execute(self, goal_handle) -> ExecuteInstruction.Result:
         request = goal_handle.request
         goal_handle.publish_feedback(ExecuteInstruction.Feedback(stage="grounding", detail=request.instruction))
-        plan = self.ground(request.instruction, time_ns(request.not_before))
+        plan = self.ground(request.instruction, request.not_before)
         result = ExecuteInstruction.Result(plan=plan_to_msg(plan))
         if not plan.ok:
             result.success, result.message = False, plan.message

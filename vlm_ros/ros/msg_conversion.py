@@ -20,6 +20,7 @@ from vlm_ros.core.types import (
     RGBDFrame,
 )
 from vlm_ros.geometry.transforms import pose_to_matrix
+from vlm_ros.grounding.input_checks import check_nanosec
 from vlm_ros.ros.frame_cache import RawFrame, stamp_ns
 from vlm_ros.ros.image_conversion import compressed_to_rgb8, to_depth_m, to_rgb8
 from vlm_ros_interfaces.msg import ActionPlan, ActionPrimitive, StageLatency
@@ -33,6 +34,11 @@ def time_msg(ns: int) -> Time:
 
 def time_ns(msg: Time) -> int:
     return int(msg.sec) * 1_000_000_000 + int(msg.nanosec)
+
+
+def request_time_ns(msg: Time, field: str) -> int:
+    """A Time from a request (not_before); InputError when nanosec ≥ 1e9 rather than a silently shifted time."""
+    return check_nanosec(int(msg.sec), int(msg.nanosec), field)
 
 
 def intrinsics_from_camera_info(msg: Any) -> CameraIntrinsics:
