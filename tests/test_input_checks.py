@@ -145,3 +145,17 @@ def test_mentioned_handles_synonyms_and_plurals():
 def test_only_place_and_move_to_may_target_a_named_location():
     assert _plan("pick(red block) @ (32, 24) ; place(left side)", "put the red block left").ok
     assert _plan("push(left side, back) @ (32, 24)", "push the red block back").status is PlanStatus.ERROR
+
+
+def test_every_shipped_grounder_declares_the_tabletop_vocabulary():
+    from vlm_ros.engines.grounder import EngineGrounder
+    from vlm_ros.grounding.labels import TABLETOP_VOCABULARY
+    from vlm_ros.grounding.oracle import OracleGrounder
+    from vlm_ros.grounding.pipeline import grounder_vocabulary
+    from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
+    from vlm_ros.models.torch_grounder import TorchGrounder
+
+    assert TorchGrounder.vocabulary == EngineGrounder.vocabulary == TABLETOP_VOCABULARY
+    assert OracleGrounder().vocabulary == FixedProgramTestGrounder("home()").vocabulary == TABLETOP_VOCABULARY
+    assert len(TABLETOP_VOCABULARY) == 22 and "gray bowl" in TABLETOP_VOCABULARY
+    assert grounder_vocabulary(object()) == TABLETOP_VOCABULARY  # undeclared: held to the closed world

@@ -234,7 +234,7 @@ def _cases() -> list[Case]:
         ground_case("huge declared size, tiny data", "image", bad,
                     image=lambda: _edited(rgb_msg(), width=100_000, height=100_000, step=300_000), short=True),
         ground_case("big image, camera_info for another size", "image", bad,
-                    image=lambda: rgb_msg("rgb8", np.zeros((960, 1280, 3), np.uint8)), words=("camera_info",)),
+                    image=lambda: rgb_msg("rgb8", np.zeros((960, 1280, 3), np.uint8)), words=("camera_info",), repeat=8),
         ground_case("big image and depth, matching (control)", "image", "OK",
                     image=lambda: rgb_msg("rgb8", np.zeros((960, 1280, 3), np.uint8)),
                     depth=lambda: depth_msg(np.full((960, 1280), 0.8, np.float32)), info=lambda: good_info(1280, 960),
