@@ -19,9 +19,21 @@ _SYNONYMS: dict[str, frozenset[str]] = {
 _WORD = re.compile(r"[^\W_]+")
 
 
+def _forms(word: str) -> set[str]:
+    """A word and its possible singulars: "boxes" → {boxes, boxe, box}, "cherries" → {..., cherry}."""
+    forms = {word}
+    if len(word) > 3 and word.endswith("s"):
+        forms.add(word[:-1])
+        if word.endswith("es"):
+            forms.add(word[:-2])
+        if word.endswith("ies"):
+            forms.add(word[:-3] + "y")
+    return forms
+
+
 def _words(text: str) -> set[str]:
-    """Lower-case words, plural 's' dropped, so "blocks" matches "block"."""
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in _WORD.findall(text.lower())}
+    """Every form of every lower-case word, so "blocks" matches "block"."""
+    return {form for word in _WORD.findall(text.lower()) for form in _forms(word)}
 
 
 def normalise(label: str) -> str:
@@ -35,8 +47,9 @@ def is_location(label: str) -> bool:
 def mentioned(label: str, instruction: str) -> bool:
     """True when every word of `label` (or a synonym: cube for block) is in the instruction."""
     said = _words(instruction)
-    wanted = _words(label)
-    return bool(wanted) and all(said & _SYNONYMS.get(word, frozenset({word})) for word in wanted)
+    wanted = _WORD.findall(label.lower())
+    return bool(wanted) and all(said & {f for w in _SYNONYMS.get(word, {word}) for f in _forms(w)}
+                                for word in wanted)
 
 
 def label_problem(label: str, vocabulary: frozenset[str] | None, instruction: str) -> str | None:

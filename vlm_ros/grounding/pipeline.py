@@ -69,7 +69,10 @@ def check_frame(frame: RGBDFrame | None, now_ns: int, max_age_s: float, max_skew
 
 
 def grounder_vocabulary(grounder: Grounder) -> frozenset[str] | None:
-    """The grounder's declared closed world; one that declares nothing is treated as the tabletop model's."""
+    """The grounder's declared closed world, or None for an open-vocabulary one (`vocabulary = None` or
+    `open_vocabulary = True`); one that declares nothing is held to the tabletop model's world."""
+    if getattr(grounder, "open_vocabulary", False):
+        return None
     return getattr(grounder, "vocabulary", TABLETOP_VOCABULARY)
 
 
