@@ -40,7 +40,7 @@ OPTICAL = "camera_color_optical_frame"
 GOOD_PROGRAM = "pick(red block) @ (32, 24) ; place(left side) @ (10, 10)"
 GOOD_PICK = (0.5, 0.0, 0.0)  # where GOOD_PROGRAM's pick lands with the downward camera and 0.8 m depth [m]
 NODE_PARAMETERS = {  # the node under test: oracle backend, short waits so failing cases fail fast
-    "backend": "oracle", "frame_wait_s": 1.0, "execute_timeout_s": 2.0, "max_frame_age_s": 2.0,
+    "backend": "oracle", "frame_wait_s": 3.0, "execute_timeout_s": 2.0, "max_frame_age_s": 2.0,
     "publish_debug_image": True,
 }
 

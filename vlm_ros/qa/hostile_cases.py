@@ -348,6 +348,9 @@ def _cases() -> list[Case]:
         execute_case("execute empty instruction", "ERROR", False, instruction=""),
         execute_case("execute a refused plan", "REFUSED", False, program="pick(red block) @ (0, 0)", short=True),
         execute_case("execute unparseable output", "ERROR", False, program="pick(red block) @ (1, "),
+        execute_case("execute an instruction with an escape sequence", "ERROR", False,
+                     instruction="\x1b]0;owned\x07 pick the red block"),
+        execute_case("execute a 100 kB instruction", "ERROR", False, instruction="x" * 100_000),
         # --- floods (issue-11-node's concurrency work) ----------------------------------------------
         flood_case("1,000 instruction messages, then a request", 1000, 1.0),
         concurrent_case("50 concurrent ground requests", 50),
