@@ -25,6 +25,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
+from std_srvs.srv import Trigger
 
 from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros.qa.model_outputs import downward_camera
@@ -123,6 +124,8 @@ class QaClient(Node):
         self.create_subscription(ActionPlan, "plan", self.plans.append, 100, callback_group=group)
         self.ground_client = self.create_client(GroundInstruction, "ground", callback_group=group)
         self.execute_client = ActionClient(self, ExecuteInstruction, "execute", callback_group=group)
+        self.stop_client = self.create_client(Trigger, "stop", callback_group=group)
+        self.executor_cancelled_at: float | None = None  # monotonic time the executor saw its goal cancelled
         self.executor_mode = "succeed"  # succeed | fail | hang
         self.executor_goals = 0
         self._executor_server: ActionServer | None = None
@@ -204,6 +207,34 @@ class QaClient(Node):
             time.sleep(0.005)
         return result.result().result, True
 
+    def execute_then_stop(self, instruction: str, timeout: float, via: str) -> tuple[Any, int, float | None]:
+        """Start an execute goal, wait until the executor has it, then cancel it (`via` "cancel") or call
+        `stop` ("stop"). Returns (goal status or None, executor goals received, seconds from the
+        request to the executor seeing its goal cancelled, or None if it never did)."""
+        self.executor_cancelled_at = None
+        if not self.execute_client.wait_for_server(timeout_sec=5.0):
+            return None, 0, None
+        before = self.executor_goals
+        future = self.execute_client.send_goal_async(ExecuteInstruction.Goal(instruction=instruction))
+        deadline = time.monotonic() + timeout
+        while not future.done() or self.executor_goals == before:
+            if time.monotonic() > deadline:
+                return None, self.executor_goals - before, None
+            time.sleep(0.005)
+        handle = future.result()
+        asked = time.monotonic()
+        if via == "cancel":
+            handle.cancel_goal_async()
+        else:
+            self.stop_client.call_async(Trigger.Request())
+        result = handle.get_result_async()
+        while not result.done():
+            if time.monotonic() > deadline:
+                return None, self.executor_goals - before, None
+            time.sleep(0.005)
+        lag = None if self.executor_cancelled_at is None else self.executor_cancelled_at - asked
+        return result.result().status, self.executor_goals - before, lag
+
     # --- executor ------------------------------------------------------------------------------------
     def start_executor(self) -> None:
         if self._executor_server is None:
@@ -217,8 +248,9 @@ class QaClient(Node):
         if self.executor_mode == "hang":  # stops answering; gives up after 10 s or on cancel
             deadline = time.monotonic() + 10.0
             while time.monotonic() < deadline and not goal_handle.is_cancel_requested:
-                time.sleep(0.02)
+                time.sleep(0.002)
             if goal_handle.is_cancel_requested:
+                self.executor_cancelled_at = time.monotonic()
                 goal_handle.canceled()
                 result.message = "cancelled"
                 return result

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from action_msgs.msg import GoalStatus
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
@@ -37,6 +38,8 @@ from vlm_ros.ros.msg_conversion import time_msg
 from vlm_ros_interfaces.msg import ActionPlan
 
 STATUS = {ActionPlan.OK: "OK", ActionPlan.REFUSED: "REFUSED", ActionPlan.ERROR: "ERROR"}
+GOAL_STATUS = {GoalStatus.STATUS_SUCCEEDED: "SUCCEEDED", GoalStatus.STATUS_CANCELED: "CANCELED",
+               GoalStatus.STATUS_ABORTED: "ABORTED"}
 ASK = "put the red block on the left side"
 
 
@@ -148,6 +151,29 @@ def execute_case(name: str, expect: str, expect_success: bool, *, mode: str = "s
             out.problem = f"success={result.success} ({result.message}), expected {expect_success}"
         return out
     return Case(name, "action goal" if mode in ("succeed",) or dry_run else "executor fault", expect, act, short)
+
+
+def cancel_case(name: str, via: str, expect: str, limit_s: float = 1.0, short: bool = False) -> Case:
+    """Cancel (or `stop`) an execute goal while the executor runs it: the executor's goal must be cancelled.
+
+    The issue's bar is 100 ms; `limit_s` is looser so a loaded machine does not make a finding of it,
+    and the measured lag is in the outcome's message.
+    """
+    def act(client: QaClient, timeout: float) -> Outcome:
+        client.set_program(GOOD_PROGRAM)
+        client.executor_mode = "hang"
+        client.start_executor()
+        client.publish_good_frame()
+        status, sent, lag = client.execute_then_stop(ASK, timeout + 10.0, via)
+        if status is None:
+            return Outcome("UNANSWERED", f"executor goals: {sent}")
+        out = Outcome(GOAL_STATUS.get(status, f"goal status {status}"),
+                      "executor never saw a cancel" if lag is None else f"executor goal cancelled {lag * 1e3:.0f} ms "
+                      f"after the {via}")
+        if lag is None or lag > limit_s:
+            out.problem = out.message
+        return out
+    return Case(name, "cancel", expect, act, short)
 
 
 def flood_case(name: str, messages: int, limit_s: float) -> Case:
@@ -351,6 +377,9 @@ def _cases() -> list[Case]:
         execute_case("execute an instruction with an escape sequence", "ERROR", False,
                      instruction="\x1b]0;owned\x07 pick the red block"),
         execute_case("execute a 100 kB instruction", "ERROR", False, instruction="x" * 100_000),
+        # --- cancels: giving up on a plan stops the executor -----------------------------------------
+        cancel_case("cancel execute mid-plan", "cancel", "CANCELED", short=True),
+        cancel_case("stop service mid-plan", "stop", "ABORTED", short=True),
         # --- floods (issue-11-node's concurrency work) ----------------------------------------------
         flood_case("1,000 instruction messages, then a request", 1000, 1.0),
         concurrent_case("50 concurrent ground requests", 50),
