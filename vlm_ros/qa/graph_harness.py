@@ -187,6 +187,22 @@ class QaClient(Node):
             time.sleep(0.005)
         return future.result().plan
 
+    def ground_many(self, instruction: str, count: int, timeout: float) -> list[ActionPlan | None]:
+        """`count` requests in flight at once (a client whose response queue is that deep: rclpy's default
+        keeps 10, which would lose answers on our side); None where no answer came within `timeout`."""
+        client = self.create_client(GroundInstruction, "ground", qos_profile=QoSProfile(depth=count),
+                                    callback_group=self._group)
+        try:
+            if not client.wait_for_service(timeout_sec=timeout):
+                return [None] * count
+            futures = [client.call_async(GroundInstruction.Request(instruction=instruction)) for _ in range(count)]
+            deadline = time.monotonic() + timeout
+            while not all(f.done() for f in futures) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            return [f.result().plan if f.done() else None for f in futures]
+        finally:
+            self.destroy_client(client)
+
     def execute(self, instruction: str, timeout: float, dry_run: bool = False):
         """(result, accepted) of an execute goal, or (None, accepted) when it never finished."""
         if not self.execute_client.wait_for_server(timeout_sec=min(timeout, 5.0)):

@@ -9,7 +9,6 @@ missing word in the message, or an executor goal for a plan that was not OK is a
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,7 +175,7 @@ def cancel_case(name: str, via: str, expect: str, limit_s: float = 1.0, short: b
     return Case(name, "cancel", expect, act, short)
 
 
-def flood_case(name: str, messages: int, limit_s: float) -> Case:
+def flood_case(name: str, messages: int, limit_s: float, short: bool = False) -> Case:
     """`messages` instruction messages as fast as they go, then a `ground` request must answer within limit_s."""
     def act(client: QaClient, timeout: float) -> Outcome:
         client.set_program(GOOD_PROGRAM)
@@ -189,29 +188,21 @@ def flood_case(name: str, messages: int, limit_s: float) -> Case:
         if plan is not None and time.monotonic() - start > limit_s:
             out.problem = f"answered after {time.monotonic() - start:.1f} s (limit {limit_s} s)"
         return out
-    return Case(name, "flood", "OK", act)
+    return Case(name, "flood", "OK", act, short)
 
 
-def concurrent_case(name: str, requests: int) -> Case:
+def concurrent_case(name: str, requests: int, short: bool = False) -> Case:
     """`requests` ground calls at once: each answered (OK, or a "busy" ERROR), none left waiting."""
     def act(client: QaClient, timeout: float) -> Outcome:
         client.set_program(GOOD_PROGRAM)
         client.publish_good_frame()
-        plans: list[ActionPlan | None] = [None] * requests
-
-        def call(i: int) -> None:
-            plans[i] = client.ground(ASK, timeout * 3)
-        threads = [threading.Thread(target=call, args=(i,)) for i in range(requests)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        plans = client.ground_many(ASK, requests, timeout * 3)
         unanswered = sum(p is None for p in plans)
         wrong = [p.message for p in plans if p is not None and p.status != ActionPlan.OK and "busy" not in p.message]
         if unanswered:
             return Outcome("UNANSWERED", f"{unanswered} of {requests} unanswered")
         return Outcome("OK", problem=f"{len(wrong)} answered neither OK nor busy: {wrong[:2]}" if wrong else "")
-    return Case(name, "flood", "OK", act)
+    return Case(name, "flood", "OK", act, short)
 
 
 def _pose(t=(0.5, 0.0, 0.8), q=None):
@@ -381,8 +372,8 @@ def _cases() -> list[Case]:
         cancel_case("cancel execute mid-plan", "cancel", "CANCELED", short=True),
         cancel_case("stop service mid-plan", "stop", "ABORTED", short=True),
         # --- floods (issue-11-node's concurrency work) ----------------------------------------------
-        flood_case("1,000 instruction messages, then a request", 1000, 1.0),
-        concurrent_case("50 concurrent ground requests", 50),
+        flood_case("1,000 instruction messages, then a request", 1000, 1.0, short=True),
+        concurrent_case("50 concurrent ground requests", 50, short=True),
     ]
     return cases
 
