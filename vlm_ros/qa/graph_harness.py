@@ -9,11 +9,13 @@ and hosts a real `execute_plan` action server whose behaviour each case picks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -162,6 +164,24 @@ class QaClient(Node):
     def publish_good_frame(self) -> int:
         return self.publish_frame(numpy_to_image(good_rgb(), "rgb8"), numpy_to_image(good_depth(), "32FC1"),
                                   good_info())
+
+    @contextlib.contextmanager
+    def streaming(self, period_s: float = 0.1) -> Iterator[None]:
+        """Good frames every `period_s` meanwhile, as a camera streams: queued requests then meet fresh frames."""
+        stop = threading.Event()
+
+        def stream() -> None:
+            while not stop.is_set():
+                self.publish_frame(numpy_to_image(good_rgb(), "rgb8"), numpy_to_image(good_depth(), "32FC1"),
+                                   good_info(), repeat=1)
+                stop.wait(period_s)
+        thread = threading.Thread(target=stream, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def set_program(self, program: str) -> None:
         self.program_pub.publish(String(data=program))

@@ -180,10 +180,11 @@ def flood_case(name: str, messages: int, limit_s: float, short: bool = False) ->
     def act(client: QaClient, timeout: float) -> Outcome:
         client.set_program(GOOD_PROGRAM)
         client.publish_good_frame()
-        for _ in range(messages):
-            client.instruction_pub.publish(String(data="pick the red block"))
-        start = time.monotonic()
-        plan = client.ground(ASK, timeout)
+        with client.streaming():
+            for _ in range(messages):
+                client.instruction_pub.publish(String(data="pick the red block"))
+            start = time.monotonic()
+            plan = client.ground(ASK, timeout)
         out = outcome_of(plan)
         if plan is not None and time.monotonic() - start > limit_s:
             out.problem = f"answered after {time.monotonic() - start:.1f} s (limit {limit_s} s)"
@@ -196,7 +197,8 @@ def concurrent_case(name: str, requests: int, short: bool = False) -> Case:
     def act(client: QaClient, timeout: float) -> Outcome:
         client.set_program(GOOD_PROGRAM)
         client.publish_good_frame()
-        plans = client.ground_many(ASK, requests, timeout * 3)
+        with client.streaming():
+            plans = client.ground_many(ASK, requests, timeout * 3)
         unanswered = sum(p is None for p in plans)
         wrong = [p.message for p in plans if p is not None and p.status != ActionPlan.OK and "busy" not in p.message]
         if unanswered:
