@@ -166,3 +166,24 @@ def test_every_shipped_grounder_declares_the_tabletop_vocabulary():
         open_vocabulary = True
         vocabulary = TABLETOP_VOCABULARY
     assert grounder_vocabulary(OpenFamily()) is None
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize("pose,reason", [([math.nan, 0, 0.8, 0, 0, 0, 1], "translation"),
+                                         ([0.5, 0, 0.8, 0, 0, 0, 0], "quaternion is zero")])
+def test_a_bad_camera_to_base_parameter_is_an_error_naming_it(pose, reason):
+    import rclpy
+    from rclpy.parameter import Parameter
+
+    from vlm_ros.ros.grounding_node import GroundingNode
+
+    rclpy.init()
+    try:
+        node = GroundingNode(namespace="/bad_pose", parameter_overrides=[
+            Parameter("backend", value="test-fixed"), Parameter("test_program", value="home()"),
+            Parameter("camera_to_base", value=[float(v) for v in pose]), Parameter("execute_plan_action", value="")])
+        plan = node.ground("go home")
+        assert plan.status is PlanStatus.ERROR and reason in plan.message, plan.message
+        node.destroy_node()
+    finally:
+        rclpy.shutdown()
