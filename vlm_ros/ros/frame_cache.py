@@ -2,6 +2,8 @@
 
 Messages are kept raw and converted when an instruction arrives, so a malformed image
 costs nothing until it is used and then becomes an ERROR plan that names the problem.
+The node hands images over still serialized (vlm_ros.ros.lazy_message.LazyMessage): only
+the pair a request grounds on is ever deserialized, and only references are kept.
 Pairing is approximate-time: the newest colour image with the depth image whose stamp
 is closest, if within `slop`.
 """
@@ -18,14 +20,24 @@ from vlm_ros.grounding.input_checks import check_nanosec
 
 def stamp_ns(msg: Any) -> int:
     """The header stamp in ns; InputError naming the message when nanosec ≥ 1e9 (it would overflow into sec)."""
+    msg = _resolved(msg)
     stamp = msg.header.stamp
     what = f"{type(msg).__name__} ({msg.header.frame_id or 'no frame_id'})"
     return check_nanosec(int(stamp.sec), int(stamp.nanosec), what)
 
 
-def _pairing_ns(msg: Any) -> int:
-    """Unchecked stamp, for pairing only: a bad stamp must not break the cache, it fails when the frame is used."""
+def unchecked_stamp_ns(msg: Any) -> int:
+    """sec·1e9 + nanosec as sent, for pairing and bookkeeping only: a bad stamp must not break the cache
+    (or a callback); it fails, named, when the frame is used."""
+    lazy = getattr(msg, "stamp_ns", None)  # a LazyMessage knows its stamp without deserializing
+    if isinstance(lazy, int):
+        return lazy
     return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+
+
+def _resolved(msg: Any) -> Any:
+    """The message itself: deserialized (once) if it is still a LazyMessage."""
+    return msg.msg if hasattr(msg, "nbytes") and hasattr(msg, "msg") else msg
 
 
 @dataclass
@@ -69,8 +81,12 @@ class FrameCache:
             if not self._images:
                 return None
             for image in reversed(self._images):
-                target = _pairing_ns(image)
-                depth = min(self._depths, key=lambda d: abs(_pairing_ns(d) - target), default=None)
-                if depth is not None and abs(_pairing_ns(depth) - target) <= self.slop_ns:
-                    return RawFrame(image, depth, self._camera_info)
-            return RawFrame(self._images[-1], None, self._camera_info)
+                target = unchecked_stamp_ns(image)
+                depth = min(self._depths, key=lambda d: abs(unchecked_stamp_ns(d) - target), default=None)
+                if depth is not None and abs(unchecked_stamp_ns(depth) - target) <= self.slop_ns:
+                    pair = image, depth
+                    break
+            else:
+                pair = self._images[-1], None
+            camera_info = self._camera_info
+        return RawFrame(_resolved(pair[0]), _resolved(pair[1]) if pair[1] is not None else None, camera_info)

@@ -33,7 +33,9 @@ from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.execute_action import ExecuteActions
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
+from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.markers import plan_markers
+from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
@@ -48,6 +50,7 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability
 class GroundingNode(Node):
     def __init__(self, **kwargs: Any):
         super().__init__("grounding_node", **kwargs)
+        fix_mmap_threshold()  # huge frames must not leave RSS above baseline (vlm_ros.ros.memory)
         for spec in GROUNDING_PARAMETERS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
         p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
@@ -68,14 +71,16 @@ class GroundingNode(Node):
         group = ReentrantCallbackGroup()
         guard = self.guard.wrap
 
+        # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
+        self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         if p["use_compressed"]:
-            self.create_subscription(CompressedImage, "image/compressed", guard("image", self.cache.add_image),
+            self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
                                      qos_profile_sensor_data, callback_group=group)
         else:
-            self.create_subscription(Image, "image", guard("image", self.cache.add_image), qos_profile_sensor_data,
-                                     callback_group=group)
-        self.create_subscription(Image, "depth", guard("depth", self.cache.add_depth), qos_profile_sensor_data,
-                                 callback_group=group)
+            self.create_subscription(Image, "image", guard("image", self.ingest.image), qos_profile_sensor_data,
+                                     callback_group=group, raw=True)
+        self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
+                                 callback_group=group, raw=True)
         self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
                                  qos_profile_sensor_data, callback_group=group)
         self.create_subscription(TransformStamped, "camera_pose", guard("camera_pose", self._on_camera_pose),
@@ -169,6 +174,7 @@ class GroundingNode(Node):
                     not_before_ns = not_before if isinstance(not_before, int) else request_time_ns(not_before,
                                                                                                    "not_before")
                     raw = self._raw_frame(not_before_ns, deadline)
+                    self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
                     frame = frame_from_raw(raw) if raw is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
                 except InputError as error:
@@ -268,6 +274,7 @@ class GroundingNode(Node):
         return response
 
     def _publish_diagnostics(self) -> None:
+        release_free_memory()  # once a period: what huge frames left in the heap goes back to the OS
         status = DiagnosticStatus(name=f"{self.get_name()}: grounding", hardware_id="vlm_ros")
         latencies = np.array(self._latencies) if self._latencies else None
         if self.pipeline is None:
@@ -279,6 +286,7 @@ class GroundingNode(Node):
         values = {
             "model_id": self.pipeline.model_id if self.pipeline else "",
             "frames_received": json.dumps(self.cache.received),
+            "frames_refused": json.dumps(self.ingest.refused),
             "plans": json.dumps(dict(self._status_counts)),
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",

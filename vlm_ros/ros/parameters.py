@@ -64,6 +64,9 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "at once; beyond it a request is answered at once with a busy ERROR.", 1, 1000),
     ParamSpec("max_instruction_rate_hz", 2.0, "Most instruction-topic messages grounded per second; more are "
               "dropped (the topic may also hold only one queued request); 0 disables the limit.", 0.0, 1000.0),
+    ParamSpec("max_image_bytes", 50_000_000, "Largest colour or depth image accepted (bytes; for compressed "
+              "images, the size they would decode to, read from the header before decoding); larger ones are "
+              "refused on arrival.", 1000, 2_000_000_000),
 )
 
 
