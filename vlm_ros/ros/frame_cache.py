@@ -19,8 +19,13 @@ from vlm_ros.grounding.input_checks import check_nanosec
 
 
 def stamp_ns(msg: Any) -> int:
-    """The header stamp in ns; InputError naming the message when nanosec ≥ 1e9 (it would overflow into sec)."""
-    msg = _resolved(msg)
+    """The header stamp in ns; InputError naming the message when nanosec ≥ 1e9 (it would overflow into sec).
+
+    A LazyMessage still serialized in the cache answers its stamp as sent, without deserializing; the
+    check applies when a frame is used, as `latest()` hands out resolved messages.
+    """
+    if hasattr(msg, "nbytes") and isinstance(getattr(msg, "stamp_ns", None), int):
+        return unchecked_stamp_ns(msg)
     stamp = msg.header.stamp
     what = f"{type(msg).__name__} ({msg.header.frame_id or 'no frame_id'})"
     return check_nanosec(int(stamp.sec), int(stamp.nanosec), what)
