@@ -26,7 +26,8 @@ def test_back_project_then_project_is_identity(u, v, z):
 @given(st.tuples(finite, finite, finite), st.tuples(finite, finite, finite, finite).filter(
     lambda q: np.linalg.norm(q) > 0.1))
 def test_pose_matrix_round_trip(position, quaternion):
-    matrix = pose_to_matrix([*position, *quaternion])
+    unit = np.asarray(quaternion) / np.linalg.norm(quaternion)  # pose_to_matrix rejects non-unit ones
+    matrix = pose_to_matrix([*position, *unit])
     assert np.allclose(pose_to_matrix(matrix_to_pose(matrix)), matrix, atol=1e-9)
     assert np.allclose(matrix[:3, :3] @ matrix[:3, :3].T, np.eye(3), atol=1e-9)
 

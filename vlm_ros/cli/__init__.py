@@ -26,6 +26,7 @@ SUBCOMMANDS: list[str] = [
     "build-engine",
     "bench-latency",
     "soak",
+    "fuzz",
 ]
 
 

@@ -54,7 +54,7 @@ def plan_to_dict(plan: Plan) -> dict:
 def ground_files(args: argparse.Namespace) -> Plan:
     from vlm_ros.geometry.transforms import pose_to_matrix
     from vlm_ros.grounding.factory import make_grounder
-    from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
+    from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction, refusal_message
 
     grounder = make_grounder(args.backend, args.model or "", args.device)
     rgb = load_rgb(Path(args.image))
@@ -67,7 +67,7 @@ def ground_files(args: argparse.Namespace) -> Plan:
     text = check_instruction(args.instruction, PipelineConfig().max_instruction_chars)
     result = grounder.ground(rgb, text)
     if result.program.refused:
-        return Plan(text, PlanStatus.REFUSED, f"I can't see a {result.program.refused_label} here.",
+        return Plan(text, PlanStatus.REFUSED, refusal_message(result.program.refused_label or "", text),
                     model_id=grounder.model_id, raw_output=result.raw_output, latency_ms=result.latency_ms)
     return Plan(text, PlanStatus.OK, "Grounded in 2D (give --depth and --camera-info for 3D targets).",
                 steps=result.program.steps, model_id=grounder.model_id, raw_output=result.raw_output,

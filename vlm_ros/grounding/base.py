@@ -23,6 +23,10 @@ class Grounder(Protocol):
     """Image + instruction → program with pixel points. Knows nothing of depth or ROS."""
 
     model_id: str
+    # Labels an OK plan may carry: a closed world (the tabletop model's colours x block/bowl), or None
+    # for open-vocabulary models, whose labels must then be words of the instruction. Grounders that
+    # declare nothing are held to the tabletop world (vlm_ros.grounding.labels.TABLETOP_VOCABULARY).
+    vocabulary: frozenset[str] | None
 
     def ground(self, rgb: np.ndarray, instruction: str) -> GroundingResult:
         """rgb: [H, W, 3] uint8. Raises ModelOutputError when the output is unusable."""

@@ -15,12 +15,14 @@ import numpy as np
 
 from vlm_ros.core.errors import ModelOutputError
 from vlm_ros.grounding.base import GroundingResult
+from vlm_ros.grounding.labels import TABLETOP_VOCABULARY
 from vlm_ros.grounding.program import parse_program
 
 
 class OracleGrounder:
     def __init__(self) -> None:
         self.model_id = "oracle (simulator ground truth)"
+        self.vocabulary = TABLETOP_VOCABULARY  # the sim's objects
         self._program = ""
         self._lock = threading.Lock()
 

@@ -18,13 +18,20 @@ from vlm_ros.core.vocabulary import DIRECTIONS, LOCATION_SYNONYMS, LOCATIONS
 from vlm_ros.geometry.placement import SLOT_RADIUS, ring_slots
 from vlm_ros.geometry.projection import Projector
 from vlm_ros.grounding.base import Grounder
+from vlm_ros.grounding.input_checks import check_box, check_instruction_characters, check_pixel, check_stamp
+from vlm_ros.grounding.labels import TABLETOP_VOCABULARY, label_problem, mentioned
 from vlm_ros.grounding.validator import Workspace, validate_steps
+
+# steps whose target may be a named table location; pick and push need an object
+PLACE_LIKE = (PrimitiveType.PLACE, PrimitiveType.MOVE_TO)
 
 
 @dataclass
 class PipelineConfig:
     max_instruction_chars: int = 300
     max_frame_age_s: float = 2.0  # 0 disables the staleness check
+    max_clock_skew_s: float = 1.0  # a frame stamped further ahead of the clock than this is an ERROR [s]
+    max_box_fraction: float = 0.9  # a model box covering more of the image than this is not an object
     base_frame: str = "base_link"
     table_height: float = 0.0  # z of the table surface in the base frame [m]
     push_distance: float = 0.10  # [m]
@@ -39,10 +46,11 @@ def check_instruction(instruction: str, max_chars: int) -> str:
         raise InputError("The instruction is empty.")
     if len(text) > max_chars:
         raise InputError(f"The instruction is {len(text)} characters long; the limit is {max_chars}.")
+    check_instruction_characters(text)
     return text
 
 
-def check_frame(frame: RGBDFrame | None, now_ns: int, max_age_s: float) -> RGBDFrame:
+def check_frame(frame: RGBDFrame | None, now_ns: int, max_age_s: float, max_skew_s: float = 1.0) -> RGBDFrame:
     if frame is None:
         raise InputError("No camera frame has been received yet.")
     if frame.rgb.size == 0:
@@ -56,11 +64,41 @@ def check_frame(frame: RGBDFrame | None, now_ns: int, max_age_s: float) -> RGBDF
             f"The depth image is {frame.depth.shape[1]}x{frame.depth.shape[0]} but the colour image is "
             f"{frame.rgb.shape[1]}x{frame.rgb.shape[0]}; they must be registered to the same size."
         )
-    if max_age_s > 0 and frame.stamp_ns and now_ns:
-        age = (now_ns - frame.stamp_ns) / 1e9
-        if age > max_age_s:
-            raise InputError(f"The latest camera frame is {age:.1f} s old (limit {max_age_s:.1f} s).")
+    check_stamp(frame.stamp_ns, now_ns, max_age_s, max_skew_s)
     return frame
+
+
+def grounder_vocabulary(grounder: Grounder) -> frozenset[str] | None:
+    """The grounder's declared closed world, or None for an open-vocabulary one (`vocabulary = None` or
+    `open_vocabulary = True`); one that declares nothing is held to the tabletop model's world."""
+    if getattr(grounder, "open_vocabulary", False):
+        return None
+    return getattr(grounder, "vocabulary", TABLETOP_VOCABULARY)
+
+
+def check_model_steps(steps: list[Primitive], frame: RGBDFrame, vocabulary: frozenset[str] | None,
+                      instruction: str, max_box_fraction: float) -> None:
+    """What the model said must be possible: pixels and boxes in the image, labels it may use."""
+    height, width = frame.rgb.shape[:2]
+    for index, step in enumerate(steps, start=1):
+        if step.box is not None:
+            check_box(step.box, width, height, index, max_box_fraction)
+        if step.pixel is not None:
+            check_pixel(step.pixel, width, height, index)
+        if not step.type.needs_target:
+            continue
+        location = step.type in PLACE_LIKE and LOCATION_SYNONYMS.get(" ".join(
+            step.target_label.lower().split())) is not None
+        problem = None if location else label_problem(step.target_label, vocabulary, instruction)
+        if problem:
+            raise ModelOutputError(f"step {index}: {problem}")
+
+
+def refusal_message(label: str, instruction: str) -> str:
+    """Name the missing object only when the user asked for it."""
+    if mentioned(label, instruction):
+        return f"I can't see a {label[:60]} here."
+    return "I did not understand the instruction: it names nothing I can find here, so nothing will move."
 
 
 def spread_shared_places(steps: list[Primitive], radius: float) -> None:
@@ -98,12 +136,14 @@ class GroundingPipeline:
                     frame_id=self.config.base_frame)
         try:
             text = check_instruction(instruction, self.config.max_instruction_chars)
-            frame = check_frame(frame, now_ns, self.config.max_frame_age_s)
+            frame = check_frame(frame, now_ns, self.config.max_frame_age_s, self.config.max_clock_skew_s)
             plan.stamp_ns = frame.stamp_ns
             result = self.grounder.ground(frame.rgb, text)
             plan.raw_output, plan.latency_ms = result.raw_output, dict(result.latency_ms)
             if result.program.refused:
-                raise GroundingRefusal(f"I can't see a {result.program.refused_label} here.")
+                raise GroundingRefusal(refusal_message(result.program.refused_label or "", text))
+            check_model_steps(result.program.steps, frame, grounder_vocabulary(self.grounder), text,
+                              self.config.max_box_fraction)
             t0 = time.perf_counter()
             plan.steps = [self._locate(step, frame) for step in result.program.steps]
             spread_shared_places(plan.steps, self.config.place_spread)
@@ -124,7 +164,7 @@ class GroundingPipeline:
         if not step.type.needs_target:
             return step
         location = LOCATION_SYNONYMS.get(step.target_label.lower().strip())
-        if location and location in self.config.locations and step.type is not PrimitiveType.PICK:
+        if location and location in self.config.locations and step.type in PLACE_LIKE:
             x, y = self.config.locations[location]
             step.position = np.array([x, y, self.config.table_height])
         elif step.pixel is not None:

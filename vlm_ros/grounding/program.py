@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from vlm_ros.core.errors import ModelOutputError
 from vlm_ros.core.types import Primitive, PrimitiveType
 
-_NUMBER = r"[-+]?\d+(?:\.\d+)?"
-_STEP = re.compile(
-    r"^\s*(?P<name>[a-z_]+)\s*\(\s*(?P<args>[^()]*?)\s*\)\s*"
-    rf"(?:@\s*(?:\(\s*(?P<u>{_NUMBER})\s*,\s*(?P<v>{_NUMBER})\s*\)"
-    rf"|\[\s*(?P<b0>{_NUMBER})\s*,\s*(?P<b1>{_NUMBER})\s*,\s*(?P<b2>{_NUMBER})\s*,\s*(?P<b3>{_NUMBER})\s*\]))?\s*$"
-)
+# Parsing is linear in the input: the step is cut at its fixed punctuation with str methods and
+# only short, unambiguous pieces meet a regex (a name, one number), so hostile whitespace or
+# nesting cannot make it backtrack (the former single regex was cubic in whitespace).
+_NAME = re.compile(r"[a-z_]+")
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_QUOTE_CHARS = 80  # error messages quote at most this much of the model's output
 REFUSE = "refuse"
 
 
@@ -45,16 +45,57 @@ def _finite(*values: float) -> bool:
     return all(math.isfinite(v) for v in values)
 
 
+def _quote(text: str) -> str:
+    """The text for an error message, cut short: a hostile output must not make a huge plan message."""
+    text = text.strip()
+    return repr(text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "...")
+
+
+def _numbers(text: str, count: int) -> tuple[float, ...] | None:
+    """`count` comma-separated numbers (whitespace allowed around each), else None."""
+    parts = text.split(",")
+    if len(parts) != count or not all(_NUMBER.fullmatch(part.strip()) for part in parts):
+        return None
+    return tuple(float(part) for part in parts)
+
+
+def _split_step(text: str) -> tuple[str, str, tuple[float, ...] | None] | None:
+    """`name(args) [@ (u, v) | @ [u0, v0, u1, v1]]` → (name, args, numbers), or None if malformed.
+
+    Every str method here is one pass over the text, so the whole split is O(len(text)).
+    """
+    body = text.strip()
+    open_at = body.find("(")
+    close_at = body.find(")", open_at + 1) if open_at >= 0 else -1
+    if close_at < 0:
+        return None
+    name, args, rest = body[:open_at].rstrip(), body[open_at + 1 : close_at], body[close_at + 1 :].strip()
+    if not _NAME.fullmatch(name) or "(" in args:
+        return None
+    if not rest:
+        return name, args, None
+    if not rest.startswith("@"):
+        return None
+    where = rest[1:].strip()
+    if len(where) >= 2 and where[0] == "(" and where[-1] == ")":
+        numbers = _numbers(where[1:-1], 2)
+    elif len(where) >= 2 and where[0] == "[" and where[-1] == "]":
+        numbers = _numbers(where[1:-1], 4)
+    else:
+        numbers = None
+    return None if numbers is None else (name, args, numbers)
+
+
 def parse_step(text: str) -> Primitive | str:
     """One step → Primitive, or the label of a refusal (as a str)."""
-    match = _STEP.match(text)
-    if match is None:
-        raise ModelOutputError(f"cannot parse step {text.strip()!r}: expected name(args) [@ (u, v)]")
-    name = match["name"]
-    args = [a.strip() for a in match["args"].split(",")] if match["args"].strip() else []
+    split = _split_step(text)
+    if split is None:
+        raise ModelOutputError(f"cannot parse step {_quote(text)}: expected name(args) [@ (u, v)]")
+    name, raw_args, numbers = split
+    args = [a.strip() for a in raw_args.split(",")] if raw_args.strip() else []
     if name == REFUSE:
         if len(args) != 1 or not args[0]:
-            raise ModelOutputError(f"refuse() needs exactly one label, got {text.strip()!r}")
+            raise ModelOutputError(f"refuse() needs exactly one label, got {_quote(text)}")
         return args[0]
     try:
         kind = PrimitiveType(name)
@@ -62,24 +103,24 @@ def parse_step(text: str) -> Primitive | str:
         known = ", ".join(t.value for t in PrimitiveType)
         raise ModelOutputError(f"unknown primitive {name!r} (known: {known}, refuse)") from None
     pixel = box = None
-    if match["u"] is not None:
-        pixel = (float(match["u"]), float(match["v"]))
-    elif match["b0"] is not None:
-        box = tuple(float(match[f"b{i}"]) for i in range(4))
+    if numbers is not None and len(numbers) == 2:
+        pixel = (numbers[0], numbers[1])
+    elif numbers is not None:
+        box = numbers
         pixel = ((box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0)
     if pixel is not None and not _finite(*pixel):
-        raise ModelOutputError(f"non-finite point in {text.strip()!r}")
+        raise ModelOutputError(f"non-finite point in {_quote(text)}")
     label = args[0] if args else ""
     step = Primitive(type=kind, target_label=label, pixel=pixel, box=box)  # type: ignore[arg-type]
     if kind is PrimitiveType.PUSH:
         if len(args) != 2:
-            raise ModelOutputError(f"push needs (object, direction), got {text.strip()!r}")
+            raise ModelOutputError(f"push needs (object, direction), got {_quote(text)}")
         step.target_label = args[0]
         step.direction_word = args[1]
     elif len(args) > 1:
-        raise ModelOutputError(f"{name} takes one argument, got {len(args)} in {text.strip()!r}")
+        raise ModelOutputError(f"{name} takes one argument, got {len(args)} in {_quote(text)}")
     if kind.needs_target and not step.target_label:
-        raise ModelOutputError(f"{name} needs a target, got {text.strip()!r}")
+        raise ModelOutputError(f"{name} needs a target, got {_quote(text)}")
     return step
 
 
@@ -89,7 +130,7 @@ def parse_program(text: str) -> Program:
         raise ModelOutputError("the model produced no output")
     parts = [p for p in text.split(";")]
     if any(not p.strip() for p in parts):
-        raise ModelOutputError(f"empty step in {text.strip()!r}")
+        raise ModelOutputError(f"empty step in {_quote(text)}")
     parsed = [parse_step(p) for p in parts]
     refusals = [p for p in parsed if isinstance(p, str)]
     if refusals:

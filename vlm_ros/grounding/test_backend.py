@@ -12,15 +12,17 @@ import time
 import numpy as np
 
 from vlm_ros.grounding.base import GroundingResult
+from vlm_ros.grounding.labels import TABLETOP_VOCABULARY
 from vlm_ros.grounding.program import parse_program
 
 
 class FixedProgramTestGrounder:
     """Returns `program` for every instruction, parsed by the real parser."""
 
-    def __init__(self, program: str):
+    def __init__(self, program: str, vocabulary: frozenset[str] | None = TABLETOP_VOCABULARY):
         self.program = program
         self.model_id = "test-fixed-program"
+        self.vocabulary = vocabulary
 
     def ground(self, rgb: np.ndarray, instruction: str) -> GroundingResult:
         start = time.perf_counter()

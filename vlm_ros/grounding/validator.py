@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vlm_ros.core.errors import GroundingRefusal
-from vlm_ros.core.types import Primitive
+from vlm_ros.core.types import Primitive, PrimitiveType
 
 
 @dataclass
@@ -26,9 +26,9 @@ class Workspace:
 
     def problem_with(self, point: np.ndarray) -> str | None:
         """None when the point is fine, else why not (a phrase)."""
-        x, y, z = (float(v) for v in point)
         if not np.all(np.isfinite(point)):
             return "has no finite position"
+        x, y, z = (float(v) for v in point)
         for name, value, (low, high) in (("x", x, self.x_range), ("y", y, self.y_range), ("z", z, self.z_range)):
             if not low <= value <= high:
                 return f"is outside the workspace ({name} = {value:.2f} m, allowed {low:.2f} to {high:.2f} m)"
@@ -50,3 +50,20 @@ def validate_steps(steps: list[Primitive], workspace: Workspace) -> None:
         problem = workspace.problem_with(step.position)
         if problem:
             raise GroundingRefusal(f"The {step.target_label or 'target'} of step {index} {problem}.")
+        end = push_end(step)
+        problem = workspace.problem_with(end) if end is not None else None
+        if problem:
+            raise GroundingRefusal(f"Step {index} would push the {step.target_label} to a point that {problem}.")
+
+
+def push_end(step: Primitive) -> np.ndarray | None:
+    """Where a push leaves its object [m, base frame]; None for other steps.
+
+    The end point is a target like any other: a push toward the table's edge must be refused
+    before the arm moves, not discovered by the executor halfway.
+    """
+    if step.type is not PrimitiveType.PUSH or step.position is None:
+        return None
+    if step.direction is None:
+        return np.full(3, np.nan)  # a push without a direction has no end the arm could check
+    return np.asarray(step.position, dtype=float) + float(step.distance) * np.asarray(step.direction, dtype=float)

@@ -12,6 +12,7 @@ import torch
 from vlm_ros.core.errors import ModelOutputError
 from vlm_ros.core.vocabulary import ALL_OF_A_COLOR_WORDS
 from vlm_ros.grounding.base import GroundingResult
+from vlm_ros.grounding.labels import TABLETOP_VOCABULARY
 from vlm_ros.grounding.program import Program, parse_program
 from vlm_ros.models.decoding import DecodedProgram, greedy_decode
 from vlm_ros.models.processor import ImageProcessor
@@ -50,6 +51,8 @@ def cpu_has_bf16() -> bool:
 
 class TorchGrounder:
     """Implements vlm_ros.grounding.base.Grounder with the PyTorch reference backend."""
+
+    vocabulary = TABLETOP_VOCABULARY  # the closed world it is trained on
 
     def __init__(self, model: TabletopVlm, tokenizer, processor: ImageProcessor, model_id: str,
                  device: str = "cpu", use_cache: bool = True, bf16_prefill: bool | None = None,

@@ -16,7 +16,7 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from std_srvs.srv import Trigger
 
 from vlm_ros.core.types import Plan
-from vlm_ros.ros.msg_conversion import plan_to_msg, time_ns
+from vlm_ros.ros.msg_conversion import plan_to_msg
 from vlm_ros.ros.plan_execution import ExecutionOutcome, PlanForwarder, RunControl
 from vlm_ros_interfaces.action import ExecuteInstruction
 
@@ -91,7 +91,7 @@ class ExecuteActions:
     def _execute(self, goal_handle: Any, control: RunControl) -> ExecuteInstruction.Result:
         request = goal_handle.request
         goal_handle.publish_feedback(ExecuteInstruction.Feedback(stage="grounding", detail=request.instruction))
-        future = self.node.submit(request.instruction, time_ns(request.not_before))
+        future = self.node.submit(request.instruction, request.not_before)  # checked in ground()
         plan = self.node.busy_plan(request.instruction) if future is None else control.wait_for(future)
         if plan is None:  # cancelled while queued or grounding: nothing was sent to the executor
             return ExecuteInstruction.Result(success=False, message=f"Cancelled ({control.reason}) before execution.")

@@ -15,8 +15,25 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from vlm_ros.grounding.input_checks import check_nanosec
+
 
 def stamp_ns(msg: Any) -> int:
+    """The header stamp in ns; InputError naming the message when nanosec ≥ 1e9 (it would overflow into sec).
+
+    A LazyMessage still serialized in the cache answers its stamp as sent, without deserializing; the
+    check applies when a frame is used, as `latest()` hands out resolved messages.
+    """
+    if hasattr(msg, "nbytes") and isinstance(getattr(msg, "stamp_ns", None), int):
+        return unchecked_stamp_ns(msg)
+    stamp = msg.header.stamp
+    what = f"{type(msg).__name__} ({msg.header.frame_id or 'no frame_id'})"
+    return check_nanosec(int(stamp.sec), int(stamp.nanosec), what)
+
+
+def unchecked_stamp_ns(msg: Any) -> int:
+    """sec·1e9 + nanosec as sent, for pairing and bookkeeping only: a bad stamp must not break the cache
+    (or a callback); it fails, named, when the frame is used."""
     lazy = getattr(msg, "stamp_ns", None)  # a LazyMessage knows its stamp without deserializing
     if isinstance(lazy, int):
         return lazy
@@ -69,9 +86,9 @@ class FrameCache:
             if not self._images:
                 return None
             for image in reversed(self._images):
-                target = stamp_ns(image)
-                depth = min(self._depths, key=lambda d: abs(stamp_ns(d) - target), default=None)
-                if depth is not None and abs(stamp_ns(depth) - target) <= self.slop_ns:
+                target = unchecked_stamp_ns(image)
+                depth = min(self._depths, key=lambda d: abs(unchecked_stamp_ns(d) - target), default=None)
+                if depth is not None and abs(unchecked_stamp_ns(depth) - target) <= self.slop_ns:
                     pair = image, depth
                     break
             else:

@@ -13,6 +13,7 @@ from collections import Counter, deque
 from typing import Any
 
 import numpy as np
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -35,7 +36,7 @@ from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.markers import plan_markers
 from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
-from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
+from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
 from vlm_ros.ros.spin import spin_node
@@ -117,6 +118,7 @@ class GroundingNode(Node):
     def _load_model(self, p: dict[str, Any]) -> None:
         config = PipelineConfig(
             max_instruction_chars=p["max_instruction_chars"], max_frame_age_s=p["max_frame_age_s"],
+            max_clock_skew_s=p["max_clock_skew_s"],
             base_frame=p["base_frame"], table_height=p["table_height"], push_distance=p["push_distance"],
             place_spread=p["place_spread"],
             workspace=Workspace(x_range=(p["workspace_min"][0], p["workspace_max"][0]),
@@ -160,9 +162,10 @@ class GroundingNode(Node):
             raw = self.cache.latest()
         return raw
 
-    def ground(self, instruction: str, not_before_ns: int = 0, deadline: float | None = None) -> Plan:
+    def ground(self, instruction: str, not_before: int | Time = 0, deadline: float | None = None) -> Plan:
         """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers.
 
+        `not_before` is ns or the request's Time, checked here (nanosec ≥ 1e9 is an ERROR plan).
         Never raises: whatever fails below (backend, projection, drawing, message conversion) becomes
         an ERROR plan, and the plan returned always converts to a message.
         """
@@ -173,6 +176,8 @@ class GroundingNode(Node):
             else:
                 try:
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
+                    not_before_ns = not_before if isinstance(not_before, int) else request_time_ns(not_before,
+                                                                                                   "not_before")
                     raw = self._raw_frame(not_before_ns, deadline)
                     self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
                     frame = frame_from_raw(raw) if raw is not None else None
@@ -210,10 +215,10 @@ class GroundingNode(Node):
             plan = self.internal_error(plan.instruction, "drawing or converting the plan", error)
             return plan, plan_to_msg(plan), plan_markers(plan), None
 
-    def submit(self, instruction: str, not_before_ns: int = 0, source: str = "service"):
+    def submit(self, instruction: str, not_before: int | Time = 0, source: str = "service"):
         """Queue a grounding request; a concurrent.futures.Future of its Plan, or None when busy."""
         deadline = time.monotonic() + self.params["frame_wait_s"]
-        return self.requests.submit(self.ground, instruction, not_before_ns, deadline, source=source)
+        return self.requests.submit(self.ground, instruction, not_before, deadline, source=source)
 
     def busy_plan(self, instruction: str) -> Plan:
         plan = Plan(instruction, PlanStatus.ERROR, self.requests.busy_message(),
@@ -265,7 +270,7 @@ class GroundingNode(Node):
 
     async def _on_ground(self, request: GroundInstruction.Request, response: GroundInstruction.Response):
         """Async: a queued request holds no executor thread, so "busy" answers go out at once."""
-        future = self.submit(request.instruction, time_ns(request.not_before))
+        future = self.submit(request.instruction, request.not_before)
         if future is None:
             plan = self.busy_plan(request.instruction)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 from sensor_msgs.msg import Image
 
 from vlm_ros.core.errors import InputError
-from vlm_ros.ros.frame_cache import FrameCache, RawFrame, stamp_ns
+from vlm_ros.ros.frame_cache import FrameCache, RawFrame, stamp_ns, unchecked_stamp_ns
 from vlm_ros.ros.image_probe import compressed_size
 from vlm_ros.ros.lazy_message import LazyMessage, cdr_stamp_ns
 
@@ -41,7 +41,7 @@ class Ingest:
     def compressed(self, msg: Any) -> None:
         size = compressed_size(msg.data)
         decoded = size[0] * size[1] * 3 if size is not None else 0
-        if not self._refuse("image", decoded, None, stamp_ns(msg), what="would decode to"):
+        if not self._refuse("image", decoded, None, unchecked_stamp_ns(msg), what="would decode to"):
             self.cache.add_image(msg)
 
     # --- refusals ----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from vlm_ros.core.types import (
     RGBDFrame,
 )
 from vlm_ros.geometry.transforms import pose_to_matrix
+from vlm_ros.grounding.input_checks import check_nanosec
 from vlm_ros.ros.frame_cache import RawFrame, stamp_ns
 from vlm_ros.ros.image_conversion import compressed_to_rgb8, to_depth_m, to_rgb8
 from vlm_ros_interfaces.msg import ActionPlan, ActionPrimitive, StageLatency
@@ -33,6 +34,11 @@ def time_msg(ns: int) -> Time:
 
 def time_ns(msg: Time) -> int:
     return int(msg.sec) * 1_000_000_000 + int(msg.nanosec)
+
+
+def request_time_ns(msg: Time, field: str) -> int:
+    """A Time from a request (not_before); InputError when nanosec ≥ 1e9 rather than a silently shifted time."""
+    return check_nanosec(int(msg.sec), int(msg.nanosec), field)
 
 
 def intrinsics_from_camera_info(msg: Any) -> CameraIntrinsics:
@@ -53,14 +59,23 @@ def frame_from_raw(raw: RawFrame) -> RGBDFrame:
             f"camera_info is for {intrinsics.width}x{intrinsics.height} images but the colour image is "
             f"{rgb.shape[1]}x{rgb.shape[0]}."
         )
+    if raw.depth is not None:
+        stamp_ns(raw.depth)  # an overflowing depth stamp is as wrong as an image one
     return RGBDFrame(rgb=rgb, depth=depth, intrinsics=intrinsics, stamp_ns=stamp_ns(raw.image),
                      frame_id=raw.image.header.frame_id)
 
 
 def transform_msg_to_matrix(msg: Any) -> np.ndarray:
-    """geometry_msgs/TransformStamped (camera optical → base) → 4x4."""
+    """geometry_msgs/TransformStamped (camera optical → base) → 4x4.
+
+    ValueError names the transform and why (NaN/inf translation; NaN, zero or non-unit
+    quaternion), so the node can keep its last good pose and say what it ignored.
+    """
     t, q = msg.transform.translation, msg.transform.rotation
-    return pose_to_matrix([t.x, t.y, t.z, q.x, q.y, q.z, q.w])
+    try:
+        return pose_to_matrix([t.x, t.y, t.z, q.x, q.y, q.z, q.w])
+    except ValueError as error:
+        raise ValueError(f"transform {msg.header.frame_id!r} → {msg.child_frame_id!r}: {error}") from None
 
 
 def primitive_to_msg(step: Primitive) -> ActionPrimitive:

@@ -38,6 +38,8 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "instead of image."),
     ParamSpec("sync_slop_s", 0.05, "Largest stamp difference (s) for pairing colour and depth images.", 0.0, 1.0),
     ParamSpec("max_frame_age_s", 2.0, "Refuse to ground on a frame older than this (s); 0 disables.", 0.0, 3600.0),
+    ParamSpec("max_clock_skew_s", 1.0, "A frame stamped more than this ahead of the node's clock (s) is an ERROR: "
+              "the clocks disagree, so its age is unknown.", 0.0, 3600.0),
     ParamSpec("frame_wait_s", 10.0, "How long a request waits for a new enough frame (s): one stamped at or after its "
               "not_before, else one younger than max_frame_age_s.",
               0.0, 60.0),
