@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import TransformStamped
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -27,12 +26,14 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
+from vlm_ros.grounding.from_params import apply_preprocess_mode
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
 from vlm_ros.grounding.validator import Workspace
+from vlm_ros.ros.camera_geometry import CameraGeometry
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.markers import plan_markers
-from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
+from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.spin import spin_node
 from vlm_ros.visualization import draw_plan
@@ -70,7 +71,7 @@ class GroundingNode(Node):
         self.create_subscription(Image, "depth", self.cache.add_depth, qos_profile_sensor_data, callback_group=group)
         self.create_subscription(CameraInfo, "camera_info", self.cache.add_camera_info, qos_profile_sensor_data,
                                  callback_group=group)
-        self.create_subscription(TransformStamped, "camera_pose", self._on_camera_pose, LATCHED, callback_group=group)
+        self.camera_geometry = CameraGeometry(self, p, group)  # /tf, /tf_static, camera_pose, camera_to_base
         self.create_subscription(String, "instruction", self._on_instruction, 10, callback_group=group)
         if p["backend"] == "oracle" and self.pipeline is not None:
             self.create_subscription(String, "oracle/program", lambda m: self.pipeline.grounder.set_program(m.data),
@@ -105,6 +106,7 @@ class GroundingNode(Node):
                                 min_reach=p["min_reach"], max_reach=p["max_reach"]))
         try:
             grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"])
+            apply_preprocess_mode(grounder, p["preprocess_mode"])
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal
             self.load_error = f"{type(error).__name__}: {error}"
@@ -148,8 +150,12 @@ class GroundingNode(Node):
                 try:
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
                     raw = self._raw_frame(not_before_ns)
-                    frame = frame_from_raw(raw) if raw is not None else None
-                    plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
+                    frame = frame_from_raw(raw, self.params["assume_rectified"]) if raw is not None else None
+                    pose = self.camera_geometry.resolve(frame) if frame is not None else None
+                    plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds,
+                                             camera_to_base=pose.matrix if pose is not None else None)
+                    if pose is not None:
+                        plan.debug["camera_pose"] = pose.source
                 except InputError as error:
                     plan = Plan(instruction, PlanStatus.ERROR, str(error), model_id=self.pipeline.model_id)
                 except Exception as error:  # a bug must cost one plan, never the node
@@ -175,22 +181,13 @@ class GroundingNode(Node):
     def _publish(self, plan: Plan, frame: RGBDFrame | None) -> None:
         self.plan_pub.publish(plan_to_msg(plan))
         self.marker_pub.publish(plan_markers(plan))
-        if self.params["publish_debug_image"] and frame is not None:
+        if self.params["publish_debug_image"] and frame is not None and self.debug_pub.get_subscription_count() > 0:
             image = numpy_to_image(draw_plan(frame.rgb, plan), "rgb8")
             image.header.stamp = plan_to_msg(plan).header.stamp
             image.header.frame_id = frame.frame_id
             self.debug_pub.publish(image)
 
     # --- callbacks ---------------------------------------------------------------------------------------
-    def _on_camera_pose(self, msg: TransformStamped) -> None:
-        try:
-            matrix = transform_msg_to_matrix(msg)
-        except ValueError as error:
-            self.get_logger().warning(f"ignoring camera_pose: {error}")
-            return
-        if self.pipeline is not None:
-            self.pipeline.projector.camera_to_base = matrix
-
     def _on_instruction(self, msg: String) -> None:
         if self.params["execute_topic_instructions"]:
             plan = self.ground(msg.data)

@@ -58,6 +58,14 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
     ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
+    ParamSpec("use_tf", True, "Look up camera→base in /tf and /tf_static (tf2_ros where installed) at the image's "
+              "stamp; camera_pose, then camera_to_base, apply when tf does not know the frames."),
+    ParamSpec("tf_timeout_s", 0.2, "Longest wait for the camera→base transform at the image's stamp (s).",
+              0.0, 10.0),
+    ParamSpec("assume_rectified", False, "Treat images as rectified: ignore camera_info D, and accept "
+              "distortion models other than plumb_bob, rational_polynomial and equidistant."),
+    ParamSpec("preprocess_mode", "auto", "How a frame of another aspect ratio than the model's is fitted: auto "
+              "(crop when wider, letterbox when taller), crop, letterbox, or stretch."),
 )
 
 
