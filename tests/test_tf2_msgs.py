@@ -9,9 +9,8 @@ import pytest
 
 
 def test_tfmessage_type_hash_matches_ros2_kilted():
-    from rosbags.typesys import Stores, get_typestore
-
     import tf2_msgs.msg
+    from rosbags.typesys import Stores, get_typestore
 
     share = Path(tf2_msgs.msg.__file__).resolve().parents[5] / "share" / "tf2_msgs" / "msg" / "TFMessage.json"
     if not share.exists():  # a full ROS install: tf2_msgs is ROS's own
