@@ -38,7 +38,8 @@ def cell():
                  "execute_plan_action": "", "frame_wait_s": 3.0, "tf_timeout_s": 1.0,
                  "workspace_min": [-2.0, -2.0, -2.0], "workspace_max": [2.0, 2.0, 2.0],
                  "min_reach": 0.0, "max_reach": 5.0}
-    node = GroundingNode(namespace="/tf_cell", parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
+    node = GroundingNode(namespace="/tf_cell",
+                         parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
     executor = spin_in_background(node)
     client = CameraAndUser("/tf_cell")
     tf = node.camera_geometry.resolver.tf

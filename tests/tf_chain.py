@@ -11,6 +11,7 @@ from /tf and /tf_static: two independent paths to the same answer.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -80,10 +81,8 @@ def main() -> None:
         tf_pub.publish(TFMessage(transforms=[stamped("pan_base", "wrist_link", *wrist_at(stamp), stamp)]))
 
     node.create_timer(0.01, tick)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, Exception):  # SIGTERM from the test ends the process either way
         rclpy.spin(node)
-    except (KeyboardInterrupt, Exception):  # SIGTERM from the test ends the process either way
-        pass
 
 
 if __name__ == "__main__":
