@@ -27,6 +27,7 @@ SUBCOMMANDS: list[str] = [
     "bench-latency",
     "record",
     "replay",
+    "soak",
 ]
 
 

@@ -7,6 +7,7 @@ which decides per frame which source applies and checks its frame ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,16 +32,22 @@ def _stamp_ns(msg: Any) -> int:
     return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
 
 
+def _unguarded(_what: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    return fn
+
+
 class WheelTfListener:
     """/tf and /tf_static into a TransformBuffer (tf2_msgs built into the venv by tools/setup_env.sh)."""
 
-    def __init__(self, node: Any, buffer: TransformBuffer, callback_group: Any = None):
+    def __init__(self, node: Any, buffer: TransformBuffer, callback_group: Any = None,
+                 wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]] = _unguarded):
         from tf2_msgs.msg import TFMessage
 
         self.buffer, self._node = buffer, node
-        node.create_subscription(TFMessage, "/tf", lambda m: self._add(m, False), TF_QOS, callback_group=callback_group)
-        node.create_subscription(TFMessage, "/tf_static", lambda m: self._add(m, True), TF_STATIC_QOS,
+        node.create_subscription(TFMessage, "/tf", wrap("/tf", lambda m: self._add(m, False)), TF_QOS,
                                  callback_group=callback_group)
+        node.create_subscription(TFMessage, "/tf_static", wrap("/tf_static", lambda m: self._add(m, True)),
+                                 TF_STATIC_QOS, callback_group=callback_group)
 
     def _add(self, msg: Any, static: bool) -> None:
         for t in msg.transforms:
@@ -88,7 +95,9 @@ class Tf2RosLookup:
 class CameraGeometry:
     """Subscribes to the transform sources and answers 'camera→base for this frame'."""
 
-    def __init__(self, node: Any, params: dict[str, Any], callback_group: Any = None):
+    def __init__(self, node: Any, params: dict[str, Any], callback_group: Any = None,
+                 wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]] = _unguarded):
+        """wrap(name, callback): e.g. the node's CallbackGuard.wrap, so no callback can kill the node."""
         self._node = node
         tf = None
         if params["use_tf"]:
@@ -97,13 +106,13 @@ class CameraGeometry:
                 kind = "tf2_ros"
             except ImportError:
                 tf = TransformBuffer(cache_time_s=10.0)
-                WheelTfListener(node, tf, callback_group)
+                WheelTfListener(node, tf, callback_group, wrap)
                 kind = "vlm_ros tf buffer (tf2_ros not installed)"
             node.get_logger().info(f"camera→base from /tf via {kind}, else camera_pose, else camera_to_base")
         self.resolver = CameraPoseResolver(
             params["base_frame"], pose_to_matrix(params["camera_to_base"]), tf, params["tf_timeout_s"],
             parameter_is_default=[float(v) for v in params["camera_to_base"]] == IDENTITY)
-        node.create_subscription(TransformStamped, "camera_pose", self._on_camera_pose, LATCHED,
+        node.create_subscription(TransformStamped, "camera_pose", wrap("camera_pose", self._on_camera_pose), LATCHED,
                                  callback_group=callback_group)
 
     def _on_camera_pose(self, msg: TransformStamped) -> None:
