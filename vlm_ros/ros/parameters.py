@@ -68,6 +68,8 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               0.0, 10.0),
     ParamSpec("assume_rectified", False, "Treat images as rectified: ignore camera_info D, and accept "
               "distortion models other than plumb_bob, rational_polynomial and equidistant."),
+    ParamSpec("autostart", True, "Walk the lifecycle to active at start (configure: load the model, activate: "
+              "open topics, services and actions); false: wait for `ros2 lifecycle set`."),
     ParamSpec("preprocess_mode", "auto", "How a frame of another aspect ratio than the model's is fitted: auto "
               "(crop when wider, letterbox when taller), crop, letterbox, or stretch."),
 )
