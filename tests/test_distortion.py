@@ -16,6 +16,8 @@ MODELS = {
     "plumb_bob": (-0.28, 0.09, 0.001, -0.0015, -0.012),  # a typical webcam / RealSense colour lens
     "rational_polynomial": (2.1, 0.8, 0.0005, -0.0004, 0.02, 2.45, 1.3, 0.11),  # a ZED / Azure Kinect style lens
     "equidistant": (-0.012, 0.031, -0.025, 0.006),  # a fisheye
+    "rational_polynomial-14": (9.2, -5.1, 0.0003, -0.0002, 2.4, 9.6, -4.9, 2.3, 0.001, -0.0005, 0.0008, 0.0002,
+                               0.0, 0.0),  # the 14 coefficients an OAK camera reports
 }
 
 
@@ -29,7 +31,7 @@ def scene_points(n: int = 200) -> np.ndarray:
 
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_back_project_inverts_opencv_project_points(model):
-    intrinsics = CameraIntrinsics(**K, distortion_model=model, d=MODELS[model])
+    intrinsics = CameraIntrinsics(**K, distortion_model=model.split("-")[0], d=MODELS[model])
     points = scene_points()
     k, d = intrinsics.matrix(), np.array(MODELS[model])
     if model == "equidistant":

@@ -3,9 +3,10 @@
 Grounding runs on the raw image the camera publishes; when that image is not rectified, the
 model's pixel must be undistorted before it is back-projected, or targets drift towards the image
 corners by centimetres. OpenCV does the maths: plumb_bob (k1 k2 p1 p2 k3) and rational_polynomial
-(k1 k2 p1 p2 k3 k4 k5 k6) through cv2.undistortPoints, equidistant (fisheye k1..k4) through
-cv2.fisheye.undistortPoints. An unknown model is an error unless the user says the image is
-rectified (`assume_rectified`), because silently ignoring it would misplace every target.
+(k1 k2 p1 p2 k3 k4 k5 k6, or the 12/14-coefficient forms OAK cameras report) through
+cv2.undistortPoints, equidistant (fisheye k1..k4) through cv2.fisheye.undistortPoints. An unknown
+model is an error unless the user says the image is rectified (`assume_rectified`), because
+silently ignoring it would misplace every target.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from vlm_ros.core.errors import InputError
 
-COEFFICIENTS = {"plumb_bob": (5,), "rational_polynomial": (8, 5), "equidistant": (4,)}  # accepted D lengths
+COEFFICIENTS = {"plumb_bob": (5,), "rational_polynomial": (8, 5, 12, 14), "equidistant": (4,)}  # accepted D lengths
 
 
 def checked_distortion(model: str, d: Sequence[float], assume_rectified: bool = False) -> tuple[str, tuple[float, ...]]:
