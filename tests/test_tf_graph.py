@@ -37,7 +37,8 @@ def cell():
     overrides = {"backend": "test-fixed", "test_program": f"pick(red block) @ ({PIXEL[0]}, {PIXEL[1]})",
                  "execute_plan_action": "", "frame_wait_s": 3.0, "tf_timeout_s": 1.0,
                  "workspace_min": [-2.0, -2.0, -2.0], "workspace_max": [2.0, 2.0, 2.0],
-                 "min_reach": 0.0, "max_reach": 5.0}
+                 "min_reach": 0.0, "max_reach": 5.0,
+                 "max_clock_skew_s": 10.0}  # (issue 11's stamp check, where merged) lets the 5 s-ahead frame through
     node = GroundingNode(namespace="/tf_cell",
                          parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
     executor = spin_in_background(node)

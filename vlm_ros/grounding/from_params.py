@@ -6,6 +6,7 @@ settings the node would use.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from vlm_ros.grounding.base import Grounder
@@ -20,10 +21,10 @@ def default_params() -> dict[str, Any]:
 
 
 def pipeline_config(p: dict[str, Any]) -> PipelineConfig:
+    """Every PipelineConfig field named like a parameter takes its value; the workspace from its corners."""
+    simple = {f.name: p[f.name] for f in fields(PipelineConfig) if f.name in p}
     return PipelineConfig(
-        max_instruction_chars=p["max_instruction_chars"], max_frame_age_s=p["max_frame_age_s"],
-        base_frame=p["base_frame"], table_height=p["table_height"], push_distance=p["push_distance"],
-        place_spread=p["place_spread"],
+        **simple,
         workspace=Workspace(x_range=(p["workspace_min"][0], p["workspace_max"][0]),
                             y_range=(p["workspace_min"][1], p["workspace_max"][1]),
                             z_range=(p["workspace_min"][2], p["workspace_max"][2]),

@@ -119,7 +119,7 @@ class GroundingNode(LifecycleNode):
                                 callback_group=group)
             self.execution = ExecuteActions(self, group)  # `execute` action, `stop` service, the executor client
         self.get_logger().info(
-            f"active: model {self.pipeline.model_id if self.pipeline else 'NOT LOADED'}, "
+            f"ready: model {self.pipeline.model_id if self.pipeline else 'NOT LOADED'}, "
             f"image topic {self.resolve_topic_name('image/compressed' if p['use_compressed'] else 'image')}")
         return super().on_activate(state)
 
