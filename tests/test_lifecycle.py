@@ -63,7 +63,7 @@ def transition(user, transition_id: int) -> bool:
     return call(user, ChangeState, "change_state", ChangeState.Request(transition=Transition(id=transition_id))).success
 
 
-def eventually(condition, what: str, timeout: float = 10.0) -> None:
+def eventually(condition, what: str, timeout: float = 30.0) -> None:  # generous: a loaded 2-core machine
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, what
@@ -94,7 +94,7 @@ def test_configure_activate_deactivate_cleanup_are_each_observable(managed):
                f"activate opens subscriptions and services: {graph_view(user)}")
     user.publish_frame(np.full((HEIGHT, WIDTH, 3), 150, np.uint8), np.full((HEIGHT, WIDTH), 0.8, np.float32),
                        camera_info())
-    plan = user.ground("put the red block in the green bowl")  # the real model answers (a refusal here)
+    plan = user.ground("put the red block in the green bowl", timeout=120.0)  # the real model answers
     assert plan.status in (ActionPlan.OK, ActionPlan.REFUSED), plan.message
 
     assert transition(user, Transition.TRANSITION_DEACTIVATE)
@@ -117,13 +117,15 @@ def test_it_can_be_configured_and_activated_again(managed):
     eventually(lambda: graph_view(user)["ground service"] == 1, "ground service back")
     user.publish_frame(np.full((HEIGHT, WIDTH, 3), 150, np.uint8), np.full((HEIGHT, WIDTH), 0.8, np.float32),
                        camera_info())
-    assert user.ground("pick up the blue block").status in (ActionPlan.OK, ActionPlan.REFUSED)
+    assert user.ground("pick up the blue block", timeout=120.0).status in (ActionPlan.OK, ActionPlan.REFUSED)
 
 
 def test_a_model_that_does_not_load_leaves_it_unconfigured(managed):
     node, user = managed
     if state(user) == "active":
-        assert transition(user, Transition.TRANSITION_DEACTIVATE) and transition(user, Transition.TRANSITION_CLEANUP)
+        assert transition(user, Transition.TRANSITION_DEACTIVATE)
+    if state(user) == "inactive":
+        assert transition(user, Transition.TRANSITION_CLEANUP)
     node.set_parameters([Parameter("model_path", value="/nonexistent/model")])
     try:
         assert not transition(user, Transition.TRANSITION_CONFIGURE)

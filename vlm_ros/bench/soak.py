@@ -20,7 +20,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PROGRAM = "pick(red block) @ (320, 240) ; place(left side) @ (100, 100)"
+
+def png_bomb(side: int) -> bytes:
+    """A valid greyscale PNG of side x side zeros: a few hundred kB that decode to side² bytes per channel."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    compressor, row = zlib.compressobj(9), b"\x00" * (side + 1)  # filter byte + pixels
+    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+PROGRAM = "pick(red block) @ ({u}, {v}) ; place(left side) @ (10, 10)"  # the image centre, then a named place
 CAMERA_DOWN = [0.5, 0.0, 0.8, 0.7071067811865476, -0.7071067811865476, 0.0, 0.0]  # x y z qx qy qz qw
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -41,6 +56,8 @@ class SoakReport:
     rss_slope_kb_per_min: float = 0.0
     rss_samples: list[tuple[float, int]] = field(default_factory=list)  # (s since start, kB)
     idle_cpu_percent: list[float] = field(default_factory=list)  # one per idle window
+    hostile_frames: int = 0  # huge frames and decompression bombs sent after warm-up
+    rss_after_hostile_kb: int = 0  # RSS change 10 s after them, normal frames flowing again [kB]
     node_alive: bool = True
 
     def to_json(self) -> dict:
@@ -53,7 +70,8 @@ class SoakReport:
                 f"requests: {self.requests} sent, {self.failed} failed; node alive: {self.node_alive}\n"
                 f"RSS: {self.rss_start_kb / 1024:.1f} MB after warm-up → {self.rss_end_kb / 1024:.1f} MB; "
                 f"slope {self.rss_slope_kb_per_min:+.1f} kB/min (bar < 50)\n"
-                f"idle ingest CPU: {idle} % of a core (bar < 5)")
+                f"idle ingest CPU: {idle} % of a core (bar < 5)\n"
+                f"after {self.hostile_frames} huge/hostile frames: RSS {self.rss_after_hostile_kb / 1024:+.1f} MB")
 
 
 def rss_kb(pid: int) -> int:
@@ -62,6 +80,16 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def rss_parts_kb(pid: int) -> dict[str, int]:
+    """RssAnon (heap, our buffers), RssFile, RssShmem (DDS shared-memory segments) [kB]."""
+    parts = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+                parts[line.split(":")[0]] = int(line.split()[1])
+    return parts
 
 
 def cpu_seconds(pid: int) -> float:
@@ -78,8 +106,10 @@ def slope_per_min(samples: list[tuple[float, int]]) -> float:
     return float(np.polyfit(t / 60.0, kb, 1)[0])
 
 
-def start_node(namespace: str, backend: str, extra: list[str], log_path: str) -> subprocess.Popen:
-    params = {"backend": backend, "test_program": PROGRAM, "camera_to_base": str(CAMERA_DOWN),
+def start_node(namespace: str, backend: str, extra: list[str], log_path: str, width: int,
+               height: int) -> subprocess.Popen:
+    params = {"backend": backend, "test_program": PROGRAM.format(u=width // 2, v=height // 2),
+              "camera_to_base": str(CAMERA_DOWN),
               "execute_plan_action": "''", "max_frame_age_s": "2.0", "frame_wait_s": "5.0"}
     args = [sys.executable, "-m", "vlm_ros.cli", "node", "--ros-args", "-r", f"__ns:={namespace}"]
     for name, value in params.items():
@@ -119,6 +149,22 @@ class CameraAndCaller:
         self.executor.add_node(self.node)
         threading.Thread(target=self.executor.spin, daemon=True).start()
 
+    def publish_hostile(self, count: int) -> None:
+        """Huge frames within max_image_bytes (3000x2500 RGB-D) and over it (6000x5000 RGB, 90 MB)."""
+        from vlm_ros.ros.image_conversion import numpy_to_image
+
+        frames = [(numpy_to_image(np.zeros((2500, 3000, 3), np.uint8), "rgb8"),
+                   numpy_to_image(np.zeros((2500, 3000), np.float32), "32FC1")),
+                  (numpy_to_image(np.zeros((5000, 6000, 3), np.uint8), "rgb8"), None)]
+        for i in range(count):
+            image, depth = frames[i % 2]
+            stamp = self.node.get_clock().now().to_msg()
+            for pub, msg in ((self.pubs[0], image), (self.pubs[1], depth)):
+                if msg is not None:
+                    msg.header.stamp = stamp
+                    pub.publish(msg)
+            time.sleep(0.1)
+
     def _publish(self) -> None:
         stamp = self.node.get_clock().now().to_msg()
         for pub, msg in zip(self.pubs, (self.image, self.depth, self.info)):
@@ -145,7 +191,7 @@ class CameraAndCaller:
 def run_soak(minutes: float, width: int = 640, height: int = 480, rate_hz: float = 30.0,
              request_period_s: float = 1.0, warmup_s: float = 60.0, idle_s: float = 30.0,
              sample_period_s: float = 5.0, backend: str = "test-fixed", node_args: list[str] | None = None,
-             node_log: str = "/tmp/vlm_ros_soak_node.log", log=print) -> SoakReport:
+             node_log: str = "/tmp/vlm_ros_soak_node.log", hostile_frames: int = 20, log=print) -> SoakReport:
     import rclpy
 
     from vlm_ros.bench.graph import loopback_only
@@ -153,7 +199,7 @@ def run_soak(minutes: float, width: int = 640, height: int = 480, rate_hz: float
     loopback_only()
     namespace = f"/soak{os.getpid()}"
     report = SoakReport(minutes, width, height, rate_hz, backend)
-    process = start_node(namespace, backend, node_args or [], node_log)
+    process = start_node(namespace, backend, node_args or [], node_log, width, height)
     rclpy.init()
     user = CameraAndCaller(namespace, width, height, rate_hz)
     try:
@@ -166,14 +212,14 @@ def run_soak(minutes: float, width: int = 640, height: int = 480, rate_hz: float
             report.idle_cpu_percent.append(100.0 * (cpu_seconds(process.pid) - cpu0) / (time.monotonic() - t0))
             log(f"idle ingest: {report.idle_cpu_percent[-1]:.1f} % of a core")
 
-        def requests_for(seconds: float, sample: bool) -> None:
+        def requests_for(seconds: float, sample: bool, count: bool = True) -> None:
             start = time.monotonic()
             next_sample = start
             while time.monotonic() - start < seconds:
                 tick = time.monotonic()
                 failure = user.ground()
-                report.requests += 1
-                if failure:
+                report.requests += count
+                if failure and count:
                     report.failed += 1
                     report.failures = [*report.failures, failure][-20:]
                 if sample and tick >= next_sample:
@@ -184,6 +230,14 @@ def run_soak(minutes: float, width: int = 640, height: int = 480, rate_hz: float
         t_start = time.monotonic()
         requests_for(warmup_s, sample=False)
         log(f"warm-up done ({warmup_s:.0f} s), RSS {rss_kb(process.pid) / 1024:.1f} MB")
+        if hostile_frames:
+            before, parts = rss_kb(process.pid), rss_parts_kb(process.pid)
+            user.publish_hostile(hostile_frames)
+            # normal frames push them out of the cache; a request may still meet one (not counted)
+            requests_for(10.0, sample=False, count=False)
+            report.hostile_frames, report.rss_after_hostile_kb = hostile_frames, rss_kb(process.pid) - before
+            log(f"after {hostile_frames} huge/hostile frames: RSS {report.rss_after_hostile_kb / 1024:+.1f} MB "
+                f"({parts} → {rss_parts_kb(process.pid)})")
         idle_window()
         published0, t_pub = user.published, time.monotonic()
         requests_for(minutes * 60.0, sample=True)

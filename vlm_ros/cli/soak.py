@@ -13,6 +13,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = run_soak(args.minutes, args.width, args.height, args.rate_hz, warmup_s=args.warmup_s,
                       idle_s=args.idle_s, backend=args.backend, node_log=args.node_log,
+                      hostile_frames=args.hostile_frames,
                       log=lambda line: print(line, file=sys.stderr, flush=True))
     print(report.summary())
     if args.json:
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--idle-s", type=float, default=30.0, help="length of each idle CPU window")
     parser.add_argument("--backend", default="test-fixed",
                         help="grounding_node backend; test-fixed (default) measures the node, not a model")
+    parser.add_argument("--hostile-frames", type=int, default=20,
+                        help="huge frames and decompression bombs sent after warm-up (0: none)")
     parser.add_argument("--node-log", default="/tmp/vlm_ros_soak_node.log", help="the node's output goes here")
     parser.add_argument("--json", help="write the report (with every RSS sample) here")
     parser.set_defaults(func=run)

@@ -32,8 +32,10 @@ from vlm_ros.ros.camera_geometry import CameraGeometry
 from vlm_ros.ros.execute_action import ExecuteActions
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
+from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.lifecycle import FAILURE, SUCCESS, EntityScope, free_model_memory
 from vlm_ros.ros.markers import plan_markers
+from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
@@ -51,6 +53,7 @@ class GroundingNode(LifecycleNode):
 
     def __init__(self, **kwargs: Any):
         super().__init__("grounding_node", **kwargs)
+        fix_mmap_threshold()  # huge frames must not leave RSS above baseline (vlm_ros.ros.memory)
         for spec in GROUNDING_PARAMETERS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
         self.pipeline: GroundingPipeline | None = None
@@ -73,6 +76,8 @@ class GroundingNode(LifecycleNode):
         p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
         self.params = p
         self.cache = FrameCache(p["sync_slop_s"])
+        # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
+        self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         # grounding is serial; the gate bounds the queue and keeps the topic to a share of one
         self.requests = RequestGate(p["max_pending_requests"], source_limits={"topic": 1})
         self.instruction_rate = RateLimiter(p["max_instruction_rate_hz"])
@@ -96,13 +101,13 @@ class GroundingNode(LifecycleNode):
         p, group, guard = self.params, ReentrantCallbackGroup(), self.guard.wrap
         with self._active:
             if p["use_compressed"]:
-                self.create_subscription(CompressedImage, "image/compressed", guard("image", self.cache.add_image),
+                self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
                                          qos_profile_sensor_data, callback_group=group)
             else:
-                self.create_subscription(Image, "image", guard("image", self.cache.add_image),
-                                         qos_profile_sensor_data, callback_group=group)
-            self.create_subscription(Image, "depth", guard("depth", self.cache.add_depth), qos_profile_sensor_data,
-                                     callback_group=group)
+                self.create_subscription(Image, "image", guard("image", self.ingest.image),
+                                         qos_profile_sensor_data, callback_group=group, raw=True)
+            self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
+                                     callback_group=group, raw=True)
             self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
                                      qos_profile_sensor_data, callback_group=group)
             self.camera_geometry = CameraGeometry(self, p, group, guard)  # /tf, /tf_static, camera_pose, parameter
@@ -203,6 +208,7 @@ class GroundingNode(LifecycleNode):
                 try:
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
                     raw = self._raw_frame(not_before_ns, deadline)
+                    self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
                     frame = frame_from_raw(raw, self.params["assume_rectified"]) if raw is not None else None
                     pose = self.camera_geometry.resolve(frame) if frame is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds,
@@ -297,6 +303,7 @@ class GroundingNode(LifecycleNode):
         return response
 
     def _publish_diagnostics(self) -> None:
+        release_free_memory()  # once a period: what huge frames left in the heap goes back to the OS
         status = DiagnosticStatus(name=f"{self.get_name()}: grounding", hardware_id="vlm_ros")
         latencies = np.array(self._latencies) if self._latencies else None
         if self.pipeline is None:
@@ -308,6 +315,7 @@ class GroundingNode(LifecycleNode):
         values = {
             "model_id": self.pipeline.model_id if self.pipeline else "",
             "frames_received": json.dumps(self.cache.received),
+            "frames_refused": json.dumps(self.ingest.refused),
             "plans": json.dumps(dict(self._status_counts)),
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",

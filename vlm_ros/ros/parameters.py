@@ -62,6 +62,9 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "at once; beyond it a request is answered at once with a busy ERROR.", 1, 1000),
     ParamSpec("max_instruction_rate_hz", 2.0, "Most instruction-topic messages grounded per second; more are "
               "dropped (the topic may also hold only one queued request); 0 disables the limit.", 0.0, 1000.0),
+    ParamSpec("max_image_bytes", 50_000_000, "Largest colour or depth image accepted (bytes; for compressed "
+              "images, the size they would decode to, read from the header before decoding); larger ones are "
+              "refused on arrival.", 1000, 2_000_000_000),
     ParamSpec("use_tf", True, "Look up camera→base in /tf and /tf_static (tf2_ros where installed) at the image's "
               "stamp; camera_pose, then camera_to_base, apply when tf does not know the frames."),
     ParamSpec("tf_timeout_s", 0.2, "Longest wait for the camera→base transform at the image's stamp (s).",
