@@ -158,12 +158,9 @@ class Executor:
         hang = self.gripper.hang()
         target = target + self.faults.place_offset()
         above = target + up(self.approach + hang)
-        slip = self.faults.slip_fraction()
-        if slip is not None:  # injected: the block comes off half way; check_held notices
-            tip = self.motion.tip()
-            waypoint = tip + slip * (above - tip)
-            waypoint[2] = max(tip[2], above[2])
-            self._over(waypoint)
+        slip = self.faults.slip_point(self.motion.tip(), above)
+        if slip is not None:  # injected: the block comes off on the way; check_held notices
+            self._over(slip)
             self.faults.drop(self.sim)
             self.gripper.check_held()
         self._over(above)

@@ -23,11 +23,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pybullet as p
 
+from vlm_ros.sim.robot import GRIP_LINKS
 from vlm_ros.sim.scene import TabletopSim
 
 NUDGE_LIFT = 0.04  # a nudged block is set down from this far above its old height, clear of a bowl rim [m]
 NUDGE_SETTLE_STEPS = 120  # physics steps for a nudged block to come to rest (0.5 s)
 SLIP_SETTLE_STEPS = 90  # physics steps for a slipped block to fall and rest (0.375 s)
+SLIP_CLEARANCE = 0.12  # a slip happens at least this far from the target, outside a bowl's reach [m]
 SEED_SALT = 0xFA17  # keeps the fault stream apart from the scene layout's stream of the same seed
 
 
@@ -87,6 +89,11 @@ def faults_from_parameters(params: dict) -> FaultConfig:
     return FaultConfig(**{f.name: params[f"fault_{f.name}"] for f in fields(FaultConfig)})
 
 
+def set_finger_collisions(sim: TabletopSim, body: int, enabled: bool) -> None:
+    for link in GRIP_LINKS:
+        p.setCollisionFilterPair(sim.robot.body, body, link, -1, int(enabled), physicsClientId=sim.client)
+
+
 class FaultInjector:
     """Draws faults for one sim; `reset(seed)` at every scene reset, `start_plan()` per plan."""
 
@@ -122,18 +129,33 @@ class FaultInjector:
             self.log.append("miss_pick")
         return missed
 
-    def slip_fraction(self) -> float | None:
-        """None, or how far along the transport (0..1) the block slips off."""
-        fraction = float(self.rng.uniform(0.2, 0.8))
-        if self._chance(self.config.slip):
-            self.log.append("slip")
-            return fraction
-        return None
+    def slip_point(self, start: np.ndarray, goal: np.ndarray) -> np.ndarray | None:
+        """None, or the tool point between `start` and `goal` where the carried block slips off.
+
+        Somewhere along the first 70 % of the way, but never within SLIP_CLEARANCE of the goal, so a
+        slipped block does not fall into its target by luck."""
+        fraction = float(self.rng.uniform(0.1, 0.7))
+        if not self._chance(self.config.slip):
+            return None
+        self.log.append("slip")
+        span = float(np.hypot(*(goal[:2] - start[:2])))
+        fraction = min(fraction, max(0.0, 1.0 - SLIP_CLEARANCE / span)) if span > 0 else 0.0
+        point = start + fraction * (goal - start)
+        point[2] = max(start[2], goal[2])
+        return point
 
     def drop(self, sim: TabletopSim) -> None:
-        """Let the carried block fall: the weld goes, the executor's gripper still believes it holds it."""
+        """Let the carried block fall straight down: the weld goes, the executor's gripper still
+        believes it holds it (its check notices). Finger collisions stay off while it falls, so a
+        block the weld held a little inside the fingertips is not shot sideways."""
+        body = sim.robot.held
         sim.robot.release()
+        if body is None:
+            return
+        set_finger_collisions(sim, body, False)
+        p.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], physicsClientId=sim.client)
         sim.step(SLIP_SETTLE_STEPS)
+        set_finger_collisions(sim, body, True)
 
     def place_offset(self) -> np.ndarray:
         """Horizontal error of the release point [m] (zero when no noise is configured)."""
