@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.grounding.verification import Goal, Verification, Verifier, goals_of
 
@@ -70,6 +72,7 @@ def remaining(plan: Plan, goals: list[Goal], last: Verification | None, verifier
     """
     satisfied: dict[tuple[str, str], int] = {}
     needed: dict[tuple[str, str], int] = {}
+    done_at: list[np.ndarray] = []  # where the last check found objects that are at their target
     for goal in goals:
         needed[(goal.obj, goal.target)] = needed.get((goal.obj, goal.target), 0) + 1
     if last is not None:
@@ -77,13 +80,17 @@ def remaining(plan: Plan, goals: list[Goal], last: Verification | None, verifier
             if finding.satisfied:
                 key = (finding.goal.obj, finding.goal.target)
                 satisfied[key] = satisfied.get(key, 0) + 1
+                if finding.object_position is not None:
+                    done_at.append(np.asarray(finding.object_position))
+    near = verifier.tolerances.block_size
     drop: set[int] = set()
     for pair in goals_of(plan):
         key = (pair.obj, pair.target)
         pick, place = plan.steps[pair.pick_step], plan.steps[pair.place_step]
         group_done = key in needed and satisfied.get(key, 0) >= needed[key]
-        already_there = (pick.position is not None and place.position is not None
-                         and verifier.holds(pair.relation, pick.position, place.position)[0])
+        already_there = pick.position is not None and (
+            any(np.hypot(*(pick.position[:2] - d[:2])) < near for d in done_at)
+            or (place.position is not None and verifier.holds(pair.relation, pick.position, place.position)[0]))
         if group_done or already_there:
             drop |= {pair.pick_step, pair.place_step}
     steps = [step for index, step in enumerate(plan.steps) if index not in drop]

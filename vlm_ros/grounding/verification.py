@@ -21,8 +21,10 @@ from vlm_ros.core.types import Plan, PrimitiveType, RGBDFrame
 from vlm_ros.core.vocabulary import LOCATION_SYNONYMS, LOCATIONS, OBJECT_KINDS
 from vlm_ros.geometry.projection import Projector
 from vlm_ros.grounding.base import Grounder
+from vlm_ros.grounding.color_locator import ColorDepthLocator, label_parts
 
 IN, ON, AT = "in", "on", "at"  # relations: in a bowl, on top of a block, at a named location or point
+LOCATORS = ("auto", "grounder", "color")  # how objects are found again; see Verifier
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,26 @@ def probe_instruction(goal: Goal, plural: bool = False) -> str:
 class Verifier:
     """Checks a plan's goals on a frame, with the same grounder and projection that made the plan."""
 
+    """Checks a plan's goals on a frame, with the same grounder and projection that made the plan.
+
+    locator: "grounder" re-points at every object with the grounder (any family that points at
+    phrases); "color" measures vocabulary objects by colour and depth (ColorDepthLocator);
+    "auto" measures vocabulary labels and re-points at everything else.
+    """
+
     def __init__(self, grounder: Grounder, projector: Projector, tolerances: Tolerances | None = None,
-                 table_height: float = 0.0, locations: dict[str, tuple[float, float]] | None = None):
+                 table_height: float = 0.0, locations: dict[str, tuple[float, float]] | None = None,
+                 locator: str = "auto"):
+        if locator not in LOCATORS:
+            raise ValueError(f"unknown verification locator {locator!r}; known: {', '.join(LOCATORS)}")
         self.grounder = grounder
         self.projector = projector
         self.tolerances = tolerances or Tolerances()
         self.table_height = table_height  # [m], base frame
         self.locations = dict(LOCATIONS if locations is None else locations)
+        self.locator = locator
+        self.color = ColorDepthLocator(projector, self.tolerances.block_size, self.tolerances.bowl_diameter,
+                                       table_height=table_height)
 
     # --- geometry: does an object at `obj` satisfy the goal with the target at `target`? -------------
     def holds(self, relation: str, obj: np.ndarray, target: np.ndarray) -> tuple[bool, float, float, str]:
@@ -161,10 +176,19 @@ class Verifier:
         return True, distance, limit, ""
 
     # --- perception -------------------------------------------------------------------------------
+    def measures(self, goal: Goal) -> bool:
+        """Whether this goal's objects are measured by colour and depth rather than re-pointed at."""
+        if self.locator == "grounder":
+            return False
+        vocabulary = label_parts(goal.obj) is not None and (goal.relation == AT or label_parts(goal.target))
+        return self.locator == "color" or bool(vocabulary)
+
     def locate(self, frame: RGBDFrame, goal: Goal, plural: bool = False,
                ) -> tuple[list[np.ndarray], np.ndarray | None, str]:
         """(points of objects labelled goal.obj, the target's point, problem) on this frame."""
         assert frame.depth is not None and frame.intrinsics is not None
+        if self.measures(goal):
+            return self.measure(frame, goal)
         try:
             result = self.grounder.ground(frame.rgb, probe_instruction(goal, plural))
         except VlmRosError as error:
@@ -190,6 +214,27 @@ class Verifier:
             return [], target, f"the grounder did not point at the {goal.obj}"
         if target is None:
             return objects, None, f"the grounder did not point at the {goal.target}"
+        return objects, target, ""
+
+    def measure(self, frame: RGBDFrame, goal: Goal) -> tuple[list[np.ndarray], np.ndarray | None, str]:
+        """locate() by colour and depth. A lower block whose top is hidden under the object is taken
+        where the plan found it; a bowl is the one seen nearest to where the plan placed."""
+        objects = self.color.locate(frame, goal.obj)
+        planned = np.array(goal.target_position) if goal.target_position is not None else None
+        if goal.relation == AT:
+            target = self._location(goal)
+        elif goal.relation == ON and planned is not None:
+            target = planned
+        else:
+            seen = self.color.locate(frame, goal.target)
+            if seen and planned is not None:
+                target = min(seen, key=lambda t: float(np.hypot(*(t[:2] - planned[:2]))))
+            else:
+                target = seen[0] if seen else planned
+        if not objects:
+            return [], target, f"no {goal.obj} is in view"
+        if target is None:
+            return objects, None, f"no {goal.target} is in view"
         return objects, target, ""
 
     def _location(self, goal: Goal) -> np.ndarray | None:
