@@ -85,7 +85,10 @@ class ColorDepthLocator:
             return []
         radius = 0.6 * self.block_size if parts[1] == "block" else 0.75 * self.bowl_diameter
         found = []
-        for cluster in _clusters(selected, radius):
+        clusters = _clusters(selected, radius)
+        if parts[1] == "block":  # two blocks' centres are at least an edge apart; a split block's are not
+            clusters = _merge(clusters, 0.75 * self.block_size)
+        for cluster in clusters:
             if len(cluster) < MIN_POINTS:
                 continue
             if parts[1] == "block":
@@ -114,3 +117,21 @@ def _clusters(points: np.ndarray, radius: float, iterations: int = 5) -> list[np
         if len(out) > 50:
             break
     return out
+
+
+def _merge(clusters: list[np.ndarray], distance: float) -> list[np.ndarray]:
+    """Join clusters whose horizontal centres are closer than `distance`, until none are."""
+    clusters = list(clusters)
+    merged = True
+    while merged:
+        merged = False
+        centres = [c[:, :2].mean(0) for c in clusters]
+        for i in range(len(clusters)):
+            for j in range(i + 1, len(clusters)):
+                if np.linalg.norm(centres[i] - centres[j]) < distance:
+                    clusters[i] = np.concatenate([clusters[i], clusters.pop(j)])
+                    merged = True
+                    break
+            if merged:
+                break
+    return clusters

@@ -253,7 +253,7 @@ class Verifier:
             return [Finding(g, False, problem, objects[0] if objects else None, target) for g in goals]
         distinct: list[np.ndarray] = []
         for point in sorted(objects, key=lambda o: float(np.hypot(*(o[:2] - target[:2])))):
-            if all(np.hypot(*(point[:2] - d[:2])) > self.tolerances.block_size / 2.0 for d in distinct):
+            if all(np.hypot(*(point[:2] - d[:2])) > 0.75 * self.tolerances.block_size for d in distinct):
                 distinct.append(point)
         findings = []
         for index, g in enumerate(goals):
