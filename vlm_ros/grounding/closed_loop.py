@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
+from vlm_ros.core.types import Plan, RGBDFrame
 from vlm_ros.grounding.verification import Goal, Verification, Verifier, goals_of
 
 
@@ -111,13 +111,15 @@ class ClosedLoop:
         self.max_attempts = max_attempts
         self.on_event = on_event or (lambda stage, attempt, detail, verification: None)
 
-    def run(self, instruction: str, not_before_ns: int = 0) -> LoopResult:
-        plan = self.ground(instruction, not_before_ns)
+    def run(self, instruction: str, not_before_ns: int = 0, plan: Plan | None = None) -> LoopResult:
+        """Carry out `instruction`; `plan`: its first grounding when the caller already has it."""
+        plan = plan if plan is not None else self.ground(instruction, not_before_ns)
         if not plan.ok:
             return LoopResult(False, plan.message, plan)
         goals = goals_of(plan)
         result = LoopResult(False, "", plan, goals=goals)
         last: Verification | None = None
+        after_ns = not_before_ns  # re-plans ground on frames stamped at or after this
         for number in range(1, self.max_attempts + 1):
             if number > 1:
                 self.on_event("replanning", number, result.message, None)

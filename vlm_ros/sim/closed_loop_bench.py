@@ -73,7 +73,8 @@ class InProcessCell:
 
         def on_event(stage, _attempt, _detail, verification) -> None:
             if stage == "verified" and verification is not None and verification.checked:
-                self.checks.append((verification.verified, sim_check.check(self.sim, self.episode, self.plans[0].status)[0]))
+                sim_says = sim_check.check(self.sim, self.episode, self.plans[0].status)[0]
+                self.checks.append((verification.verified, sim_says))
 
         loop = ClosedLoop(self.ground, self.execute, self.observe, self.verifier if verify else None,
                           max_attempts, on_event)
