@@ -53,13 +53,19 @@ class ClosedLoopRunner:
     def __init__(self, node: Any, actions: Any):
         self.node, self.actions = node, actions
         p = node.params
-        self.verify = bool(p["verify"])
-        self.max_attempts = int(p["max_attempts"])
         self.tolerances = Tolerances(block_size=p["verify_block_size"], bowl_diameter=p["verify_bowl_diameter"],
                                      location_radius=p["verify_location_radius"])
         self.locator = p["verify_locator"]
         self.counts: Counter[str] = Counter()
         self.last_message = ""
+
+    @property
+    def verify(self) -> bool:  # read per goal, so `ros2 param set` takes effect on the next one
+        return bool(self.node.get_parameter("verify").value)
+
+    @property
+    def max_attempts(self) -> int:
+        return int(self.node.get_parameter("max_attempts").value)
 
     @property
     def enabled(self) -> bool:
@@ -127,8 +133,11 @@ class ClosedLoopRunner:
         self.counts["verified" if verification.verified else "not verified" if verification.checked
                     else "not checked"] += 1
         self.last_message = verification.message
-        log = self.node.get_logger()
-        (log.info if verification.verified else log.warning)(f"attempt {verification.attempt}: {verification.message}")
+        text = f"attempt {verification.attempt}: {verification.message}"
+        if verification.verified:  # rclpy forbids one call site logging at two severities
+            self.node.get_logger().info(text)
+        else:
+            self.node.get_logger().warning(text)
 
     @staticmethod
     def _result(loop: LoopResult) -> ExecuteInstruction.Result:

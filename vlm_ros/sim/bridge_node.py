@@ -103,6 +103,8 @@ class SimBridgeNode(Node):
             self._next_seed += 1
         if task and task not in TASKS:
             return ResetScene.Response(success=False, message=f"unknown task {task!r}; known: {', '.join(TASKS)}")
+        self.faults.configure(faults_from_parameters(  # fault_* may be changed at runtime: read at every reset
+            {spec.name: self.get_parameter(spec.name).value for spec in SIM_BRIDGE_PARAMETERS}))
         self.faults.reset(seed)
         if task:
             self.episode = TASKS[task].sample(self.sim, seed, template or None)

@@ -104,6 +104,10 @@ class FaultInjector:
         self.plans_started = 0
         self.log: list[str] = []  # faults injected since the last reset, for tests and logs
 
+    def configure(self, config: FaultConfig) -> None:
+        config.check()
+        self.config = config
+
     def reset(self, seed: int) -> None:
         self.rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, SEED_SALT])
         self.plans_started = 0
