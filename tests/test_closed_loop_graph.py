@@ -118,6 +118,7 @@ def test_out_of_attempts_says_so(graph):
         bridge.set_parameters([Parameter("fault_plans", value=1)])
         node.set_parameters([Parameter("max_attempts", value=3)])
     assert not result.success and result.attempts == 2
+    assert {f.attempt for f in feedback if f.stage == "executing"} == {1, 2}
     assert result.message.startswith("Gave up after 2 attempts"), result.message
     assert result.verification.checked and not result.verification.verified
     assert not user.check().success

@@ -16,11 +16,18 @@ import yaml
 from vlm_ros.sim.faults import FaultConfig
 
 
-def write_params(faults: FaultConfig, verify: bool, max_attempts: int, directory: str | None = None) -> str:
-    """Path of a new parameter file for both nodes of the sim cell."""
+def write_params(faults: FaultConfig, verify: bool, max_attempts: int, frame_wait_s: float | None = None,
+                 directory: str | None = None) -> str:
+    """Path of a new parameter file for both nodes of the sim cell.
+
+    frame_wait_s: the grounding node's wait for a new camera frame; on a machine loaded so much that
+    best-effort 640x480 frames miss the default 10 s, a bench raises it rather than count ERROR plans."""
+    grounding: dict = {"verify": bool(verify), "max_attempts": int(max_attempts)}
+    if frame_wait_s is not None:
+        grounding["frame_wait_s"] = float(frame_wait_s)
     payload = {
         "/**/sim_bridge": {"ros__parameters": {f"fault_{f.name}": getattr(faults, f.name) for f in fields(faults)}},
-        "/**/grounding_node": {"ros__parameters": {"verify": bool(verify), "max_attempts": int(max_attempts)}},
+        "/**/grounding_node": {"ros__parameters": grounding},
     }
     with tempfile.NamedTemporaryFile("w", suffix="-closed-loop.yaml", prefix="vlm-ros-", dir=directory,
                                      delete=False) as handle:

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     backend = args.backend or GROUNDERS[args.grounder]
     reports = []
     faults = FaultConfig.parse(args.faults or "")
-    params = write_params(faults, args.verify, args.max_attempts)
+    params = write_params(faults, args.verify, args.max_attempts, args.frame_wait_s)
     with sim_graph(backend=backend, task=tasks[0], seed=args.seed, model_path=args.model or "",
                    echo=args.verbose, closed_loop_params=params) as client:
         for task in tasks:
@@ -69,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-attempts", type=int, default=1, help="grounding_node max_attempts (re-plans)")
     parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                         help="grounding_node verify: look again after execution (default on)")
+    parser.add_argument("--frame-wait-s", type=float, help="grounding_node frame_wait_s (raise it on a loaded "
+                                                           "machine, where frames arrive late)")
     parser.add_argument("--json", help="write the report here")
     parser.add_argument("--verbose", action="store_true", help="show the nodes' output")
     parser.set_defaults(func=run)
