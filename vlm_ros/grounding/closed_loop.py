@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from vlm_ros.core.types import Plan, RGBDFrame
-from vlm_ros.grounding.verification import Goal, Verification, Verifier, goals_of
+from vlm_ros.grounding.verification import Goal, Verification, Verifier, goals_of, probe_instruction
 
 
 @dataclass
@@ -99,6 +99,22 @@ def remaining(plan: Plan, goals: list[Goal], last: Verification | None, verifier
                 dict(plan.latency_ms), plan.stamp_ns, plan.frame_id)
 
 
+def replan_instruction(instruction: str, goals: list[Goal], last: Verification | None) -> str:
+    """What to ground again: only the goals the last check found unmet, phrased the way every grounder
+    knows ("put the blue block in the red bowl"), or the whole instruction when nothing was checked.
+
+    Re-grounding the whole instruction would also point at objects already in place, which the shipped
+    model, trained on scenes before anything moved, often refuses not to see."""
+    if last is None or not last.checked:
+        return instruction
+    groups: dict[tuple[str, str], list[Goal]] = {}
+    for goal in goals:
+        groups.setdefault((goal.obj, goal.target), []).append(goal)
+    unmet = {(f.goal.obj, f.goal.target) for f in last.findings if not f.satisfied}
+    parts = [probe_instruction(group[0], plural=len(group) > 1) for key, group in groups.items() if key in unmet]
+    return ", then ".join(parts) if parts else instruction
+
+
 class ClosedLoop:
     """One instruction, carried out until verified or out of attempts."""
 
@@ -122,8 +138,9 @@ class ClosedLoop:
         after_ns = not_before_ns  # re-plans ground on frames stamped at or after this
         for number in range(1, self.max_attempts + 1):
             if number > 1:
-                self.on_event("replanning", number, result.message, None)
-                plan = self.ground(instruction, after_ns)
+                text = replan_instruction(instruction, goals, last)
+                self.on_event("replanning", number, text, None)
+                plan = self.ground(text, after_ns)
                 if not plan.ok:
                     result.message = f"Attempt {number}: re-planning gave {plan.status.value}: {plan.message}"
                     return result

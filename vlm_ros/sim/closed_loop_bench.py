@@ -18,12 +18,14 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from vlm_ros.core.types import Plan
+from vlm_ros.geometry.projection import Projector
 from vlm_ros.grounding.base import Grounder
 from vlm_ros.grounding.closed_loop import ClosedLoop, Execution
 from vlm_ros.grounding.pipeline import GroundingPipeline
 from vlm_ros.grounding.verification import Tolerances, Verifier
 from vlm_ros.sim.executor import Executor
 from vlm_ros.sim.faults import FaultConfig, FaultInjector
+from vlm_ros.sim.oracle import oracle_plan
 from vlm_ros.sim.scene import TabletopSim
 from vlm_ros.sim.tasks import TASKS
 
@@ -43,19 +45,23 @@ class EpisodeRecord:
 class InProcessCell:
     """A sim, its faulty executor and a grounding pipeline, wired into a ClosedLoop."""
 
-    def __init__(self, grounder: Grounder, faults: FaultConfig, width: int = 640, height: int = 480,
+    def __init__(self, grounder: Grounder | None, faults: FaultConfig, width: int = 640, height: int = 480,
                  tolerances: Tolerances | None = None):
+        """grounder None: plans from the simulator's ground truth (oracle_plan), to measure the verifier alone."""
         self.sim = TabletopSim(width=width, height=height)
         self.faults = FaultInjector(faults)
         self.executor = Executor(self.sim, faults=self.faults)
-        self.pipeline = GroundingPipeline(grounder, self.sim.camera_to_base)
-        self.verifier = Verifier(grounder, self.pipeline.projector, tolerances)
+        self.pipeline = GroundingPipeline(grounder, self.sim.camera_to_base) if grounder is not None else None
+        self.verifier = Verifier(grounder, Projector(self.sim.camera_to_base), tolerances)
         self.episode = None
         self.plans: list[Plan] = []  # every plan executed in the current episode
         self.checks: list[tuple[bool, bool]] = []
 
     def ground(self, instruction: str, _not_before_ns: int) -> Plan:
-        return self.pipeline.run(self.sim.render(), instruction)
+        frame = self.sim.render()  # rendered either way, as a camera would
+        if self.pipeline is None:
+            return oracle_plan(self.sim, self.episode)[1]
+        return self.pipeline.run(frame, instruction)
 
     def execute(self, plan: Plan, _attempt: int) -> Execution:
         self.plans.append(plan)
@@ -111,26 +117,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=300000)
     parser.add_argument("--faults", default="slip=0.2,place_noise=0.01")
     parser.add_argument("--max-attempts", type=int, default=3)
-    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--backend", default="auto", help="model backend, or oracle (ground-truth plans)")
+    parser.add_argument("--tasks", nargs="*", help="several tasks, --episodes each (overrides --task)")
     parser.add_argument("--json", help="write records and summary here")
     args = parser.parse_args(argv)
-    cell = InProcessCell(make_grounder(args.backend), FaultConfig.parse(args.faults))
-    records, start = [], time.perf_counter()
+    grounder = None if args.backend == "oracle" else make_grounder(args.backend)
+    cell = InProcessCell(grounder, FaultConfig.parse(args.faults))
+    report = {"grounder": args.backend, "faults": args.faults, "max_attempts": args.max_attempts, "tasks": {}}
     try:
-        for seed in range(args.seed, args.seed + args.episodes):
-            record = cell.run_episode(args.task, seed, args.max_attempts)
-            records.append(record)
-            if any(v != s for v, s in record.checks) or not record.success:
-                print(f"seed {seed}: success={record.success} checks={record.checks} faults={record.faults} "
-                      f"{record.message}", flush=True)
+        for task in args.tasks or [args.task]:
+            records, start = [], time.perf_counter()
+            for seed in range(args.seed, args.seed + args.episodes):
+                record = cell.run_episode(task, seed, args.max_attempts)
+                records.append(record)
+                if any(v != s for v, s in record.checks) or not record.success:
+                    print(f"{task} seed {seed}: success={record.success} checks={record.checks} "
+                          f"faults={record.faults} {record.message}", flush=True)
+            summary = summarize(records) | {
+                "s_per_episode": round((time.perf_counter() - start) / max(1, len(records)), 3)}
+            print(task, json.dumps(summary), flush=True)
+            report["tasks"][task] = {"summary": summary, "records": [asdict(r) for r in records]}
     finally:
         cell.close()
-    summary = summarize(records) | {"task": args.task, "faults": args.faults, "max_attempts": args.max_attempts,
-                                    "s_per_episode": round((time.perf_counter() - start) / max(1, len(records)), 3)}
-    print(json.dumps(summary))
+    every = [EpisodeRecord(**r) for t in report["tasks"].values() for r in t["records"]]
+    report["summary"] = summarize(every)
+    print("all", json.dumps(report["summary"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": summary, "records": [asdict(r) for r in records]}, f, indent=1)
+            json.dump(report, f, indent=1)
 
 
 if __name__ == "__main__":
