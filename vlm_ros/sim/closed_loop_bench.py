@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
             for seed in range(args.seed, args.seed + args.episodes):
                 record = cell.run_episode(task, seed, args.max_attempts)
                 records.append(record)
+                report["tasks"][task] = {"summary": summarize(records), "records": [asdict(r) for r in records]}
+                if args.json:  # after every episode, so a run cut short still leaves its data
+                    with open(args.json, "w") as f:
+                        json.dump(report, f, indent=1)
                 if any(v != s for v, s in record.checks) or not record.success:
                     print(f"{task} seed {seed}: success={record.success} checks={record.checks} "
                           f"faults={record.faults} {record.message}", flush=True)
