@@ -48,7 +48,7 @@ def main() -> None:
                         continue
                     pick = np.hypot(*(plan.steps[0].position[:2] - obj.position()[:2]))
                     place = np.hypot(*(plan.steps[1].position[:2] - target.position()[:2]))
-                    out.append(f"presence {threshold:.2f}: pick {pick * 100:.1f} cm off, place {place * 100:.1f} cm off")
+                    out.append(f"presence {threshold:.2f}: pick {pick * 100:.1f} cm, place {place * 100:.1f} cm off")
                 print(f"{task} {seed}: " + " | ".join(out))
             print(f"{task}: refused with the presence check on in {refused}/{args.seeds} scenes")
 
