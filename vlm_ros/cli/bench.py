@@ -11,25 +11,36 @@ GROUNDERS = {"model": "auto", "oracle": "oracle"}  # --grounder → grounding_no
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from vlm_ros.bench.closed_loop import agreement, remove, write_params
     from vlm_ros.bench.graph import sim_graph
     from vlm_ros.bench.runner import load_templates, run_bench
+    from vlm_ros.sim.faults import FaultConfig
     from vlm_ros.sim.tasks import TASKS
 
     tasks = list(TASKS) if args.task == "all" else [args.task]
     templates = load_templates(args.templates)
     backend = args.backend or GROUNDERS[args.grounder]
     reports = []
+    faults = FaultConfig.parse(args.faults or "")
+    params = write_params(faults, args.verify, args.max_attempts, args.frame_wait_s)
     with sim_graph(backend=backend, task=tasks[0], seed=args.seed, model_path=args.model or "",
-                   echo=args.verbose) as client:
+                   echo=args.verbose, closed_loop_params=params) as client:
         for task in tasks:
             report = run_bench(client, task, args.episodes, args.seed, args.grounder, templates)
             report.templates = args.templates
+            report.closed_loop = {"faults": faults.to_text(), "verify": args.verify,
+                                  "max_attempts": args.max_attempts, **agreement(report.results),
+                                  "mean_attempts": round(float(np.mean([r.attempts for r in report.results])), 3)}
             reports.append(report)
+            print(f"{task}: closed loop {report.closed_loop}", file=sys.stderr)
             print(f"{task}: success {report.success_rate:.1%} over {report.episodes} episodes, "
                   f"instruction→plan p50 {report.latency_ms['p50']:.1f} ms p95 {report.latency_ms['p95']:.1f} ms, "
                   f"episode p50 {report.episode_wall_s['p50']:.2f} s", file=sys.stderr)
             for failure in [r for r in report.results if not r.success][:5]:
                 print(f"  seed {failure.seed}: {failure.instruction!r}: {failure.reason}", file=sys.stderr)
+    remove(params)
     if args.json:
         payload = reports[0].to_json() if len(reports) == 1 else {"tasks": [r.to_json() for r in reports]}
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +64,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", help="model directory (default: shipped tabletop-tiny)")
     parser.add_argument("--templates", help="file of instruction templates, one per line, with {pick} {place} "
                                             "{pick_color} {place_color}")
+    parser.add_argument("--faults", default="", help="injected faults, e.g. slip=0.2,place_noise=0.01,nudge=0.1,"
+                                                     "miss_pick=0.05 (see vlm_ros.sim.faults); default none")
+    parser.add_argument("--max-attempts", type=int, default=1, help="grounding_node max_attempts (re-plans)")
+    parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
+                        help="grounding_node verify: look again after execution (default on)")
+    parser.add_argument("--frame-wait-s", type=float, help="grounding_node frame_wait_s (raise it on a loaded "
+                                                           "machine, where frames arrive late)")
     parser.add_argument("--json", help="write the report here")
     parser.add_argument("--verbose", action="store_true", help="show the nodes' output")
     parser.set_defaults(func=run)

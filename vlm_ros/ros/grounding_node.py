@@ -329,6 +329,7 @@ class GroundingNode(LifecycleNode):
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
             "latency_ms_p95": f"{np.percentile(latencies, 95):.1f}" if latencies is not None else "",
+            **self.execution.closed_loop.diagnostics(),
         }
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         array = DiagnosticArray(status=[status])

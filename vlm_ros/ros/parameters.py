@@ -59,6 +59,17 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "(e.g. spoken commands); otherwise the topic only grounds and publishes plans."),
     ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
     ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
+    ParamSpec("verify", False, "After executing, look again on a frame stamped after the last step and check "
+              "that every picked object is at its target (result `verification`; success then means verified)."),
+    ParamSpec("max_attempts", 1, "Attempts per execute goal: a failed check or executor failure re-grounds the "
+              "instruction and executes only what is left, up to this many times.", 1, 10),
+    ParamSpec("verify_locator", "auto", "How verification finds objects again: auto (colour and depth for "
+              "vocabulary labels, the grounder for others), grounder (re-point with the model), color."),
+    ParamSpec("verify_block_size", 0.04, "Edge of the objects picked (m); the on-a-block and height "
+              "tolerances derive from it.", 0.005, 0.5),
+    ParamSpec("verify_bowl_diameter", 0.14, "Outer bowl diameter (m): in a bowl means within diameter/2 - "
+              "0.4 x block size of its centre.", 0.01, 1.0),
+    ParamSpec("verify_location_radius", 0.04, "A block this close to a named location is at it (m).", 0.001, 0.5),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
     ParamSpec("max_pending_requests", 8, "Grounding requests (ground, execute, instruction) queued or running "
               "at once; beyond it a request is answered at once with a busy ERROR.", 1, 1000),
