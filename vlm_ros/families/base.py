@@ -84,6 +84,7 @@ class FamilyAdapter:
     name: str = ""
     model_types: tuple[str, ...] = ()  # config.json model_type values served by this adapter
     frame: str = Frame.PIXELS
+    answer: str = "point"  # what the prompt asks for: "point" or "box"
     chat: bool = True  # prompt goes through the processor's chat template
     skip_special_tokens: bool = True  # how to decode generated tokens
     loadable: bool = True  # native in transformers (AutoModelForImageTextToText)

@@ -18,6 +18,7 @@ class Florence2(FamilyAdapter):
     name = "florence2"
     model_types = ("florence2",)
     frame = Frame.BINS_1000
+    answer = "box"
     chat = False  # the processor expands the task token itself
     skip_special_tokens = False  # <loc_N> are special tokens
     good_at = "fast boxes (0.2-0.8 B params): open-vocabulary detection and phrase grounding"

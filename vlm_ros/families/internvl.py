@@ -18,6 +18,7 @@ class InternVL(FamilyAdapter):
     name = "internvl"
     model_types = ("internvl",)
     frame = Frame.REL_1000
+    answer = "box"
     good_at = "referring-expression boxes"
     prompt_template = "Please provide the bounding box coordinate of the region this sentence describes: <ref>{phrase}</ref>"
 

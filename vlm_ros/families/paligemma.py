@@ -17,6 +17,7 @@ class PaliGemma(FamilyAdapter):
     name = "paligemma"
     model_types = ("paligemma",)
     frame = Frame.LOC_1024
+    answer = "box"
     chat = False  # the processor builds <image>... <bos> prompt \n itself
     good_at = "boxes (detect) and masks (segment) for short object names; mix checkpoints follow task prefixes"
     prompt_template = "detect {phrase}"

@@ -55,6 +55,7 @@ class Qwen2_5_VL(FamilyAdapter):
     name = "qwen2_5_vl"
     model_types = ("qwen2_5_vl",)
     frame = Frame.ABS_RESIZED
+    answer = "box"
     good_at = "boxes and points for free-text phrases; RoboBrain 2.0 adds robot pointing and affordances"
     prompt_template = "Locate the {phrase} in the image and output the bbox coordinates in JSON format."
 

@@ -27,6 +27,7 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
+from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
 from vlm_ros.grounding.validator import Workspace
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
@@ -104,7 +105,7 @@ class GroundingNode(Node):
                                 z_range=(p["workspace_min"][2], p["workspace_max"][2]),
                                 min_reach=p["min_reach"], max_reach=p["max_reach"]))
         try:
-            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"])
+            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"], **family_options(p))
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal
             self.load_error = f"{type(error).__name__}: {error}"
