@@ -74,20 +74,23 @@ def test_robobrain_pointing_tuples():
 # --- Qwen3-VL: relative 0-1000 ---------------------------------------------------------------------------------
 
 def test_qwen3_relative_box_third_party_ollama_doc():
-    # third-party Qwen3-VL (qwen3-vl:8b via Ollama) grounding doc: pixels [468, 0, 640, 117] on 640x428 = [731, 2, 1000, 273]
+    # third-party Qwen3-VL (qwen3-vl:8b via Ollama) grounding doc:
+    # pixels [468, 0, 640, 117] on 640x428 = [731, 2, 1000, 273]
     found = get_family("qwen3_vl").parse('[{"bbox_2d": [731, 2, 1000, 273], "label": "person"}]', image_size=(640, 428))
     assert found[0].box == pytest.approx((467.84, 0.856, 639.0, 116.844), abs=0.01)  # x1 640 clamped to 639
 
 
 def test_qwen3_point_json_gui_format():
     # QwenLM/Qwen3-VL#2046 output schema [{"point_2d": [x, y], "label": ...}] in a ```json fence, 0-1000 frame
-    text = '```json\n[\n  {"point_2d": [500, 250], "label": "red block"},\n  {"point_2d": [125, 900], "label": "bowl"}\n]\n```'
+    text = ('```json\n[\n  {"point_2d": [500, 250], "label": "red block"},\n'
+            '  {"point_2d": [125, 900], "label": "bowl"}\n]\n```')
     found = get_family("qwen3_vl").parse(text, image_size=(640, 480))
     approx_points(found, [("red block", (320, 120)), ("bowl", (80, 432))])
 
 
 def test_qwen3_point_past_the_edge_clamps():
-    # cookbook note (reference §2): a point_2d whose x exceeds the image width proves the 0-1000 frame; 1000 -> last column
+    # cookbook note (reference §2): a point_2d whose x exceeds the image width proves the 0-1000 frame;
+    # 1000 -> last column
     found = get_family("qwen3_vl").parse('{"point_2d": [1000, 1000], "label": "corner"}', image_size=(640, 480))
     approx_points(found, [("corner", (639, 479))])
 
@@ -98,10 +101,12 @@ PALIGEMMA_EXAMPLE = (  # EXAMPLE_STRING of big_vision's paligemma demo space (pa
     "<loc0000><loc0000><loc0930><loc1012> <seg114><seg074><seg106><seg044><seg030><seg027><seg119><seg119><seg120>"
     "<seg117><seg082><seg082><seg051><seg005><seg125><seg097> wall ; <loc0722><loc0047><loc0895><loc0378> <seg068>"
     "<seg114><seg014><seg037><seg029><seg063><seg048><seg104><seg010><seg056><seg021><seg056><seg019><seg017><seg102>"
-    "<seg121> car ; <loc0180><loc0596><loc0782><loc0961> <seg026><seg028><seg028><seg026><seg104><seg026><seg029><seg022>"
-    "<seg000><seg068><seg092><seg125><seg003><seg127><seg121><seg043> david bowie ; <loc0234><loc0043><loc0736><loc0289> "
+    "<seg121> car ; <loc0180><loc0596><loc0782><loc0961> <seg026><seg028><seg028><seg026><seg104><seg026><seg029>"
+    "<seg022><seg000><seg068><seg092><seg125><seg003><seg127><seg121><seg043> david bowie ; "
+    "<loc0234><loc0043><loc0736><loc0289> "
     "<seg068><seg008><seg091><seg064><seg007><seg055><seg017><seg090><seg042><seg052><seg068><seg086><seg001><seg014>"
-    "<seg093><seg052> david bowie ; <loc0230><loc0300><loc0736><loc0499> <seg073><seg011><seg114><seg059><seg048><seg097>"
+    "<seg093><seg052> david bowie ; <loc0230><loc0300><loc0736><loc0499> <seg073><seg011><seg114><seg059><seg048>"
+    "<seg097>"
     "<seg091><seg022><seg007><seg036><seg091><seg022><seg016><seg009><seg003><seg036> david bowie")
 
 
@@ -144,7 +149,8 @@ def test_florence2_open_vocabulary_detection():
 
 def test_florence2_phrase_grounding():
     # transformers tests/models/florence2/test_processing_florence2.py: two "red car" boxes and one "sky"
-    text = "</s><s>red car<loc_53><loc_334><loc_933><loc_775><loc_711><loc_203><loc_906><loc_546>sky<loc_0><loc_0><loc_1000><loc_300></s>"
+    text = ("</s><s>red car<loc_53><loc_334><loc_933><loc_775><loc_711><loc_203><loc_906><loc_546>"
+            "sky<loc_0><loc_0><loc_1000><loc_300></s>")
     found = get_family("florence2").parse(text, image_size=(640, 480))
     assert [f.label for f in found] == ["red car", "red car", "sky"]
     assert found[2].box == pytest.approx((0.32, 0.24, 639.0, 144.24))  # bin 1000 overshoots: clamped
@@ -154,24 +160,27 @@ def test_florence2_phrase_grounding():
 
 def test_molmo2_curb_ramps():
     # user repo test "from a real response" (reference §2, Molmo2): two points of one image
-    found = get_family("molmo2").parse('<points coords="1 1 308 305 2 752 377">curb ramp</points>', image_size=(1000, 500))
+    text = '<points coords="1 1 308 305 2 752 377">curb ramp</points>'
+    found = get_family("molmo2").parse(text, image_size=(1000, 500))
     approx_points(found, [("curb ramp", (308, 152.5)), ("curb ramp", (752, 188.5))])
 
 
 def test_molmo2_extra_attributes_and_several_images():
-    # reference §2: outputs may carry attributes besides coords (the model card regex misses them); groups per image by tab
+    # reference §2: outputs may carry attributes besides coords (the model card regex misses them);
+    # groups per image are separated by tabs
     text = 'Here: <points alt="penguins" coords="1 1 100 200 2 300 400\t2 1 500 500">penguins</points>'
     found = get_family("molmo2").parse(text, image_size=(640, 480))
     approx_points(found, [("penguins", (64, 96)), ("penguins", (192, 192)), ("penguins", (320, 240))])
 
 
 def test_molmo2_docs_prompt_answer_format():
-    # transformers docs molmo2.md: prompt "Point to the penguins." -> a <points coords=...> payload; 4-digit coords allowed
+    # transformers docs molmo2.md: prompt "Point to the penguins." -> a <points coords=...> payload;
+    # the card's regex allows 3-4 digit coordinates
     found = get_family("molmo2").parse('<points coords="1 1 1000 0500">penguin</points>', image_size=(640, 480))
     approx_points(found, [("penguin", (639, 240))])
 
 
-# --- Molmo v1 (remote code; parser for remote backends): percent 0-100 -------------------------------------------------
+# --- Molmo v1 (remote code; parser for remote backends): percent 0-100 ---------------------------------------------
 
 def test_molmo_v1_points_and_point():
     # Ai2 playground fixture (reference §2) and maintainer chrisc36's format note (0-100)
@@ -239,7 +248,8 @@ def test_nothing_usable_raises_model_output_error_with_the_text(name, text):
 
 
 def test_registry_lookups():
-    assert {"qwen2_5_vl", "qwen3_vl", "paligemma", "florence2", "idefics3", "smolvlm", "molmo2", "vlm_ros"} <= set(FAMILIES)
+    native = {"qwen2_5_vl", "qwen3_vl", "paligemma", "florence2", "idefics3", "smolvlm", "molmo2", "gemma3", "internvl"}
+    assert native | {"vlm_ros", "molmo"} == set(FAMILIES)
     assert family_for_model_type("qwen3_vl_moe").name == "qwen3_vl"
     assert family_for_model_type("llama") is None
     assert get_family("Qwen2.5-VL".replace(".", "_")).name == "qwen2_5_vl"

@@ -25,7 +25,8 @@ def oracle(name: str) -> OracleGrounder:
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_each_family_format_round_trips_to_the_ground_truth_pixels(name):
-    result = oracle(name).ground(np.zeros((HEIGHT, WIDTH, 3), np.uint8), "pick up the red block and put it in the green bowl")
+    rgb = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    result = oracle(name).ground(rgb, "pick up the red block and put it in the green bowl")
     steps = result.program.steps
     assert [(s.type.value, s.target_label) for s in steps] == [("pick", "red block"), ("place", "green bowl")]
     for step, truth in zip(steps, [(301.7, 222.4), (455.2, 310.9)]):
@@ -40,7 +41,8 @@ def test_missing_phrase_refuses_naming_it(name):
 
 
 def test_named_locations_need_no_pointing():
-    result = oracle("molmo2").ground(np.zeros((HEIGHT, WIDTH, 3), np.uint8), "move the red block to the top left corner")
+    rgb = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    result = oracle("molmo2").ground(rgb, "move the red block to the top left corner")
     assert [(s.target_label, s.pixel is None) for s in result.program.steps] == [("red block", False),
                                                                                    ("top left corner", True)]
 

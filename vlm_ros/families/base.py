@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
 from vlm_ros.core.errors import ModelOutputError
 
 Box = tuple[float, float, float, float]

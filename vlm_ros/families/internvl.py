@@ -20,7 +20,8 @@ class InternVL(FamilyAdapter):
     frame = Frame.REL_1000
     answer = "box"
     good_at = "referring-expression boxes"
-    prompt_template = "Please provide the bounding box coordinate of the region this sentence describes: <ref>{phrase}</ref>"
+    prompt_template = ("Please provide the bounding box coordinate of the region this sentence describes: "
+                       "<ref>{phrase}</ref>")
 
     def _parse(self, text: str, size: Size, processed: Size | None) -> list[Located]:
         w, h = size

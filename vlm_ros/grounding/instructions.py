@@ -35,7 +35,8 @@ _PUT = re.compile(r"^(?:put|place|move|drop|stack|set|bring|carry|transfer|lay|p
                   r"\s+(?P<dest>.+)$")
 _PUSH = re.compile(rf"^(?:push|slide|shove|nudge|shift)\s+(?P<obj>.+?)\s+(?:to(?:wards?)?\s+(?:the\s+)?|)"
                    rf"(?P<dir>{_DIRECTION})(?:\s+side)?$")
-_MOVE_TO = re.compile(r"^(?:move|go|reach)(?:\s+(?:the\s+)?(?:arm|gripper|hand|robot))?\s+(?:to|over|above)\s+(?P<dest>.+)$")
+_MOVE_TO = re.compile(r"^(?:move|go|reach)(?:\s+(?:the\s+)?(?:arm|gripper|hand|robot))?\s+(?:to|over|above)\s+"
+                      r"(?P<dest>.+)$")
 
 
 @dataclass

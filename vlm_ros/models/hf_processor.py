@@ -47,7 +47,6 @@ def _chat_template(path: Path) -> str | None:
 def image_only_processor(path: Path, class_name: str):
     """`class_name` built from its saved parts with no video processor."""
     import transformers
-
     from transformers import AutoImageProcessor, AutoTokenizer
 
     base = getattr(transformers, class_name, None)
