@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from vlm_ros.bench.runner import load_templates, run_bench
     from vlm_ros.sim.tasks import TASKS
 
-    tasks = list(TASKS) if args.task == "all" else [args.task]
+    tasks = list(TASKS) if args.task == "all" else [t.strip() for t in args.task.split(",") if t.strip()]
     templates = load_templates(args.templates)
     backend = args.backend or GROUNDERS[args.grounder]
     reports = []
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "reset_scene → execute action → execute_plan in the sim → check_task.")
     parser.add_argument("--task", default="put-block-in-bowl",
                         help="put-block-in-bowl, stack-blocks, put-all-color-in-bowl, place-at-location, "
-                             "refuse-missing, or all")
+                             "refuse-missing, several joined by commas, or all")
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=100000, help="seed of the first episode (then +1 each)")
     parser.add_argument("--grounder", choices=sorted(GROUNDERS), default="model",

@@ -1,0 +1,90 @@
+"""Family-format oracle bench: every VLM family's syntax and frame, end to end through the ROS graph.
+
+    nice .venv/bin/python tools/bench_families.py --episodes 100 --jobs 3
+
+For each family, `vlm-ros bench --grounder oracle --oracle-format FAMILY` runs the tasks in one
+sim graph; the oracle answers each phrase in that family's syntax and frame and the family's real
+parser reads it back. Reports go to docs/bench/families/FAMILY.json, the table to summary.md.
+Each job gets its own ROS domain (ROS_DOMAIN_ID = --domain + job index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TASKS = ("put-block-in-bowl", "stack-blocks", "place-at-location")
+
+
+def run_family(family: str, tasks: list[str], episodes: int, out: Path, domain: int) -> None:
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(domain))
+    cmd = [sys.executable, "-m", "vlm_ros.cli", "bench", "--grounder", "oracle", "--oracle-format", family,
+           "--task", ",".join(tasks), "--episodes", str(episodes), "--json", str(out / f"{family}.json")]
+    log = (out / f"{family}.log").open("w")
+    code = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+    print(f"{family}: exit {code}", flush=True)
+
+
+def summary(out: Path, families: list[str], tasks: list[str]) -> str:
+    rows = ["| family | " + " | ".join(tasks) + " |", "|---|" + "---|" * len(tasks)]
+    table: dict[str, dict[str, float]] = {}
+    for family in families:
+        file = out / f"{family}.json"
+        if not file.is_file():
+            rows.append(f"| {family} | " + " | ".join("not run" for _ in tasks) + " |")
+            continue
+        data = json.loads(file.read_text())
+        reports = {r["task"]: r for r in data.get("tasks", [data])}
+        table[family] = {t: reports[t]["success_rate"] for t in tasks if t in reports}
+        cells = [f"{reports[t]['success_rate']:.0%} ({reports[t]['episodes']})" if t in reports else "-" for t in tasks]
+        rows.append(f"| {family} | " + " | ".join(cells) + " |")
+    (out / "summary.json").write_text(json.dumps(table, indent=2))
+    return "\n".join(rows) + "\n"
+
+
+def main() -> int:
+    from vlm_ros.families import FAMILIES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--domain", type=int, default=int(os.environ.get("ROS_DOMAIN_ID", "40")))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "families"))
+    args = parser.parse_args()
+    families, tasks = args.families.split(","), args.tasks.split(",")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo: queue.Queue[str] = queue.Queue()
+    for family in families:
+        todo.put(family)
+
+    def worker(index: int) -> None:
+        while True:
+            try:
+                family = todo.get_nowait()
+            except queue.Empty:
+                return
+            run_family(family, tasks, args.episodes, out, args.domain + index)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    table = summary(out, families, tasks)
+    (out / "summary.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
