@@ -61,6 +61,19 @@ def test_bfloat16_and_family_override(tiny_root):
         load_transformers_grounder(checkpoint(tiny_root, "qwen3_vl"), dtype="int3")
 
 
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "gemma3"])
+def test_single_call_planning_on_a_tiny_checkpoint_fails_cleanly(family, tiny_root):
+    from vlm_ros.core.errors import GroundingRefusal, ModelOutputError
+
+    grounder = load_transformers_grounder(checkpoint(tiny_root, family), max_new_tokens=8, planning="single_call")
+    assert "single-call" in grounder.model_id
+    rgb = np.random.RandomState(2).randint(0, 255, (48, 64, 3), np.uint8)
+    with pytest.raises((ModelOutputError, GroundingRefusal)):
+        grounder.ground(rgb, INSTRUCTIONS[0])  # random weights write no JSON plan
+    with pytest.raises(ModelLoadError, match="single_call needs a chat family"):
+        load_transformers_grounder(checkpoint(tiny_root, "florence2"), planning="single_call")
+
+
 @pytest.mark.parametrize("model_type, words", [
     ("molmo", "remote code"), ("moondream1", "remote code"), ("llama", "no VLM family"),
     ("molmo2", "torchvision"),

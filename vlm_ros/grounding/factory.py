@@ -18,7 +18,7 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
 
     Each backend that is skipped is logged with its reason, so an integrator sees why a
     Jetson ran ONNX Runtime instead of TensorRT. `family_options` (model_family, dtype,
-    oracle_format, max_new_tokens) configure the pretrained VLM families (vlm_ros.grounding.families_factory).
+    oracle_format, max_new_tokens, planning) configure the pretrained VLM families (vlm_ros.grounding.families_factory).
     """
     if backend == "test-fixed":
         from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
@@ -27,7 +27,7 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
     if backend == "oracle":
         from vlm_ros.grounding.oracle import OracleGrounder
 
-        return OracleGrounder(family_options.get("oracle_format", ""))
+        return OracleGrounder(family_options.get("oracle_format", ""), family_options.get("planning", "per_phrase"))
     from vlm_ros.grounding.families_factory import wants_transformers
 
     if wants_transformers(backend, model_path, family_options):
