@@ -59,12 +59,13 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--domain", type=int, default=int(os.environ.get("ROS_DOMAIN_ID", "40")))
     parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "families"))
+    parser.add_argument("--summary-only", action="store_true", help="only rebuild summary.md from the JSON reports")
     args = parser.parse_args()
     families, tasks = args.families.split(","), args.tasks.split(",")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     todo: queue.Queue[str] = queue.Queue()
-    for family in families:
+    for family in families if not args.summary_only else []:
         todo.put(family)
 
     def worker(index: int) -> None:
