@@ -19,8 +19,9 @@ def run(args: argparse.Namespace) -> int:
     templates = load_templates(args.templates)
     backend = args.backend or GROUNDERS[args.grounder]
     reports = []
-    model_args = {name: value for name, value in (("oracle_format", args.oracle_format), ("model_family",
-                  args.model_family), ("device", args.device), ("dtype", args.dtype)) if value}
+    model_args = {name: str(value) for name, value in (("oracle_format", args.oracle_format), ("model_family",
+                  args.model_family), ("device", args.device), ("dtype", args.dtype),
+                  ("frame_wait_s", args.frame_wait_s)) if value}
     with sim_graph(backend=backend, task=tasks[0], seed=args.seed, model_path=args.model or "",
                    echo=args.verbose, model_args=model_args) as client:
         for task in tasks:
@@ -59,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-family", help="VLM family of --model (default: from its config.json)")
     parser.add_argument("--device", help="cpu or cuda (default cpu)")
     parser.add_argument("--dtype", help="transformers backend dtype: float32, bfloat16, float16")
+    parser.add_argument("--frame-wait-s", type=float, help="how long the node waits for a fresh camera frame (s, "
+                                                           "default 10); raise it on a heavily loaded machine")
     parser.add_argument("--oracle-format", help="with --grounder oracle: answer in this VLM family's syntax and "
                                                 "frame, read back by its parser (vlm_ros.families.FAMILIES)")
     parser.add_argument("--templates", help="file of instruction templates, one per line, with {pick} {place} "
