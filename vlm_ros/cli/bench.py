@@ -34,11 +34,15 @@ def run(args: argparse.Namespace) -> int:
                   f"episode p50 {report.episode_wall_s['p50']:.2f} s", file=sys.stderr)
             for failure in [r for r in report.results if not r.success][:5]:
                 print(f"  seed {failure.seed}: {failure.instruction!r}: {failure.reason}", file=sys.stderr)
-    if args.json:
-        payload = reports[0].to_json() if len(reports) == 1 else {"tasks": [r.to_json() for r in reports]}
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(payload, indent=2))
+            if args.json:  # after every task, so a long multi-task run keeps what it finished
+                write_reports(Path(args.json), reports, several=len(tasks) > 1)
     return 0
+
+
+def write_reports(path: Path, reports: list, several: bool) -> None:
+    payload = {"tasks": [r.to_json() for r in reports]} if several else reports[0].to_json()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
