@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 TASKS = ("put-block-in-bowl", "stack-blocks", "place-at-location")
 
 
-def run_family(family: str, tasks: list[str], episodes: int, out: Path, domain: int, frame_wait_s: float) -> None:
+def run_family(family: str, tasks: list[str], episodes: int, out: Path, domain: int, frame_wait_s: float,
+               rate_hz: float) -> None:
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_DOMAIN_ID=str(domain))
     cmd = [sys.executable, "-m", "vlm_ros.cli", "bench", "--grounder", "oracle", "--oracle-format", family,
            "--task", ",".join(tasks), "--episodes", str(episodes), "--json", str(out / f"{family}.json"),
-           "--frame-wait-s", str(frame_wait_s)]
+           "--frame-wait-s", str(frame_wait_s), "--rate-hz", str(rate_hz)]
     log = (out / f"{family}.log").open("w")
     code = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT).returncode
     print(f"{family}: exit {code}", flush=True)
@@ -63,6 +64,8 @@ def main() -> int:
     parser.add_argument("--frame-wait-s", type=float, default=60.0,
                         help="node's wait for a fresh frame (s): several sims at once on a shared machine starve the "
                              "camera, and a plan that times out measures the machine, not the family")
+    parser.add_argument("--rate-hz", type=float, default=2.0,
+                        help="sim camera rate (Hz): rendering is most of an idle sim's CPU")
     parser.add_argument("--summary-only", action="store_true", help="only rebuild summary.md from the JSON reports")
     args = parser.parse_args()
     families, tasks = args.families.split(","), args.tasks.split(",")
@@ -78,7 +81,7 @@ def main() -> int:
                 family = todo.get_nowait()
             except queue.Empty:
                 return
-            run_family(family, tasks, args.episodes, out, args.domain + index, args.frame_wait_s)
+            run_family(family, tasks, args.episodes, out, args.domain + index, args.frame_wait_s, args.rate_hz)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.jobs)]
     for thread in threads:

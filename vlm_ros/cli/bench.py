@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
                   args.model_family), ("device", args.device), ("dtype", args.dtype),
                   ("frame_wait_s", args.frame_wait_s)) if value}
     with sim_graph(backend=backend, task=tasks[0], seed=args.seed, model_path=args.model or "",
-                   echo=args.verbose, model_args=model_args) as client:
+                   echo=args.verbose, model_args=model_args, rate_hz=args.rate_hz) as client:
         for task in tasks:
             name = f"{args.grounder} ({args.oracle_format} format)" if args.oracle_format else args.grounder
             report = run_bench(client, task, args.episodes, args.seed, name, templates)
@@ -64,6 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-family", help="VLM family of --model (default: from its config.json)")
     parser.add_argument("--device", help="cpu or cuda (default cpu)")
     parser.add_argument("--dtype", help="transformers backend dtype: float32, bfloat16, float16")
+    parser.add_argument("--rate-hz", type=float, default=5.0, help="sim camera rate (Hz); rendering is most of "
+                                                                    "an idle sim's CPU")
     parser.add_argument("--frame-wait-s", type=float, help="how long the node waits for a fresh camera frame (s, "
                                                            "default 10); raise it on a heavily loaded machine")
     parser.add_argument("--oracle-format", help="with --grounder oracle: answer in this VLM family's syntax and "
