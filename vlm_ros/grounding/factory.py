@@ -11,12 +11,14 @@ AUTO_ORDER = ("tensorrt", "onnxruntime", "torch")
 log = logging.getLogger(__name__)
 
 
-def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "") -> Grounder:
+def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "",
+                  **family_options) -> Grounder:
     """`test-fixed` is for plumbing tests only, `oracle` for benchmarks in the sim; `auto` takes
     the first real backend that loads.
 
     Each backend that is skipped is logged with its reason, so an integrator sees why a
-    Jetson ran ONNX Runtime instead of TensorRT.
+    Jetson ran ONNX Runtime instead of TensorRT. `family_options` (model_family, dtype,
+    oracle_format, max_new_tokens, planning) configure the pretrained VLM families (vlm_ros.grounding.families_factory).
     """
     if backend == "test-fixed":
         from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
@@ -25,7 +27,13 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
     if backend == "oracle":
         from vlm_ros.grounding.oracle import OracleGrounder
 
-        return OracleGrounder()
+        return OracleGrounder(family_options.get("oracle_format", ""), family_options.get("planning", "per_phrase"))
+    from vlm_ros.grounding.families_factory import wants_transformers
+
+    if wants_transformers(backend, model_path, family_options):
+        from vlm_ros.grounding.families_factory import make_family_grounder
+
+        return make_family_grounder(model_path, device, family_options)
     from vlm_ros.models import DEFAULT_WEIGHTS_PATH, load_grounder
 
     path = model_path or str(DEFAULT_WEIGHTS_PATH)

@@ -27,6 +27,7 @@ from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
+from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
 from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.camera_geometry import CameraGeometry
@@ -163,7 +164,8 @@ class GroundingNode(LifecycleNode):
     def _load_model(self, p: dict[str, Any]) -> None:
         config = pipeline_config(p)
         try:
-            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"])
+            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"],
+                                     **family_options(p))
             apply_preprocess_mode(grounder, p["preprocess_mode"])
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal

@@ -25,7 +25,8 @@ class ParamSpec:
 
 GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that "
-              "loads), torch, onnxruntime, tensorrt; oracle (sim ground truth from oracle/program, for "
+              "loads; transformers when model_path is a Hugging Face VLM checkpoint), torch, onnxruntime, tensorrt, "
+              "transformers (pretrained VLM families); oracle (sim ground truth from oracle/program, for "
               "benchmarks) or test-fixed (tests only)."),
     ParamSpec("model_path", "", "Model directory (save_pretrained form). Empty: the shipped tabletop-tiny model."),
     ParamSpec("device", "cpu", "Torch/ONNX Runtime device: cpu or cuda."),
@@ -88,6 +89,16 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "open topics, services and actions); false: wait for `ros2 lifecycle set`."),
     ParamSpec("preprocess_mode", "auto", "How a frame of another aspect ratio than the model's is fitted: auto "
               "(crop when wider, letterbox when taller), crop, letterbox, or stretch."),
+    # pretrained VLM families (vlm_ros.families; backend transformers)
+    ParamSpec("model_family", "", "VLM family of model_path (qwen2_5_vl, qwen3_vl, paligemma, florence2, idefics3, "
+              "smolvlm, molmo2, gemma3, internvl, ...); empty: read config.json model_type."),
+    ParamSpec("dtype", "float32", "Weights dtype of the transformers backend: float32, bfloat16 or float16."),
+    ParamSpec("max_new_tokens", 64, "Longest answer the transformers backend generates per phrase (tokens).",
+              1, 4096),
+    ParamSpec("planning", "per_phrase", "How a VLM family plans: per_phrase (parse the instruction, one pointing "
+              "question per object phrase) or single_call (chat families: one JSON plan with points)."),
+    ParamSpec("oracle_format", "", "With backend oracle: answer each phrase in this VLM family's syntax and frame "
+              "and read it back with the family's parser; empty: the ground-truth program as is."),
 )
 
 
