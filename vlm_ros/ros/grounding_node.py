@@ -26,8 +26,8 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
-from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
 from vlm_ros.grounding.families_factory import family_options
+from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
 from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
 from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.camera_geometry import CameraGeometry
