@@ -17,6 +17,7 @@ class GroundingResult:
     program: Program
     raw_output: str
     latency_ms: dict[str, float] = field(default_factory=dict)  # stage -> ms
+    note: str = ""  # said in the plan's message, e.g. which backend answered after a remote failure
 
 
 class Grounder(Protocol):

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from vlm_ros.core.errors import ModelLoadError
 from vlm_ros.grounding.base import Grounder
+
+if TYPE_CHECKING:
+    from vlm_ros.remote.client import RemoteConfig
 
 AUTO_ORDER = ("tensorrt", "onnxruntime", "torch")
 log = logging.getLogger(__name__)
 
 
-def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "") -> Grounder:
+def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "",
+                  remote: RemoteConfig | None = None, fallback_backend: str = "") -> Grounder:
     """`test-fixed` is for plumbing tests only, `oracle` for benchmarks in the sim; `auto` takes
     the first real backend that loads.
 
@@ -26,6 +31,12 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
         from vlm_ros.grounding.oracle import OracleGrounder
 
         return OracleGrounder()
+    if backend == "remote":  # an OpenAI-compatible server; fallback_backend grounds locally when it fails
+        from vlm_ros.remote.client import RemoteConfig
+        from vlm_ros.remote.factory import make_remote_grounder
+
+        return make_remote_grounder(remote or RemoteConfig(), fallback_backend,
+                                    lambda local: make_grounder(local, model_path, device, test_program))
     from vlm_ros.models import DEFAULT_WEIGHTS_PATH, load_grounder
 
     path = model_path or str(DEFAULT_WEIGHTS_PATH)

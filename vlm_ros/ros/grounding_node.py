@@ -29,6 +29,7 @@ from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
 from vlm_ros.grounding.validator import Workspace
+from vlm_ros.remote.factory import remote_config
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.markers import plan_markers
@@ -104,7 +105,8 @@ class GroundingNode(Node):
                                 z_range=(p["workspace_min"][2], p["workspace_max"][2]),
                                 min_reach=p["min_reach"], max_reach=p["max_reach"]))
         try:
-            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"])
+            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"],
+                                     remote=remote_config(p), fallback_backend=p["fallback_backend"])
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal
             self.load_error = f"{type(error).__name__}: {error}"
@@ -274,6 +276,8 @@ class GroundingNode(Node):
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
             "latency_ms_p95": f"{np.percentile(latencies, 95):.1f}" if latencies is not None else "",
         }
+        if self.pipeline is not None:  # backend-specific counters, e.g. the remote backend's failures
+            values.update(getattr(self.pipeline.grounder, "diagnostics", dict)())
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()

@@ -58,6 +58,24 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
     ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
+    # backend: remote (an OpenAI-compatible server: vlm-ros serve, vLLM, SGLang, ...)
+    ParamSpec("remote_url", "http://127.0.0.1:8000/v1", "backend remote: base URL of the OpenAI-compatible "
+              "server (/chat/completions is appended)."),
+    ParamSpec("remote_model", "", "backend remote: model name sent with each request; empty: the first id the "
+              "server's /v1/models lists."),
+    ParamSpec("remote_api_key_env", "", "backend remote: NAME of the environment variable holding the API key "
+              "(sent as a bearer token); the key itself is never a parameter and never logged. Empty: no key."),
+    ParamSpec("remote_timeout_s", 10.0, "backend remote: longest wait for one attempt (s); a request ends within "
+              "remote_timeout_s x (remote_retries + 1) plus a short backoff.", 0.1, 600.0),
+    ParamSpec("remote_retries", 1, "backend remote: further attempts after a connection error, timeout or "
+              "HTTP 408/429/5xx.", 0, 10),
+    ParamSpec("remote_jpeg_quality", 90, "backend remote: JPEG quality of the sent frame (1-100); 0 sends PNG "
+              "(lossless, larger).", 0, 100),
+    ParamSpec("remote_max_side", 640, "backend remote: shrink the sent frame so its longer side is at most this "
+              "(px); points are mapped back to the frame. 0: send full size.", 0, 8192),
+    ParamSpec("fallback_backend", "", "backend remote: local backend (e.g. onnxruntime, with model_path) that "
+              "grounds the request when the remote fails; the plan's message and /diagnostics say so. Empty: "
+              "an ERROR plan instead."),
 )
 
 
