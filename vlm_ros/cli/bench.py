@@ -19,10 +19,13 @@ def run(args: argparse.Namespace) -> int:
     templates = load_templates(args.templates)
     backend = args.backend or GROUNDERS[args.grounder]
     reports = []
+    model_args = {name: value for name, value in (("oracle_format", args.oracle_format), ("model_family",
+                  args.model_family), ("device", args.device), ("dtype", args.dtype)) if value}
     with sim_graph(backend=backend, task=tasks[0], seed=args.seed, model_path=args.model or "",
-                   echo=args.verbose) as client:
+                   echo=args.verbose, model_args=model_args) as client:
         for task in tasks:
-            report = run_bench(client, task, args.episodes, args.seed, args.grounder, templates)
+            name = f"{args.grounder} ({args.oracle_format} format)" if args.oracle_format else args.grounder
+            report = run_bench(client, task, args.episodes, args.seed, name, templates)
             report.templates = args.templates
             reports.append(report)
             print(f"{task}: success {report.success_rate:.1%} over {report.episodes} episodes, "
@@ -49,8 +52,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=100000, help="seed of the first episode (then +1 each)")
     parser.add_argument("--grounder", choices=sorted(GROUNDERS), default="model",
                         help="model: the grounding model; oracle: simulator ground truth (measures the rest)")
-    parser.add_argument("--backend", help="model backend override (torch, onnxruntime, tensorrt); default auto")
-    parser.add_argument("--model", help="model directory (default: shipped tabletop-tiny)")
+    parser.add_argument("--backend", help="model backend override (torch, onnxruntime, tensorrt, transformers); "
+                                          "default auto")
+    parser.add_argument("--model", "--model-path", dest="model",
+                        help="model directory (default: shipped tabletop-tiny; a Hugging Face VLM checkpoint too)")
+    parser.add_argument("--model-family", help="VLM family of --model (default: from its config.json)")
+    parser.add_argument("--device", help="cpu or cuda (default cpu)")
+    parser.add_argument("--dtype", help="transformers backend dtype: float32, bfloat16, float16")
+    parser.add_argument("--oracle-format", help="with --grounder oracle: answer in this VLM family's syntax and "
+                                                "frame, read back by its parser (vlm_ros.families.FAMILIES)")
     parser.add_argument("--templates", help="file of instruction templates, one per line, with {pick} {place} "
                                             "{pick_color} {place_color}")
     parser.add_argument("--json", help="write the report here")

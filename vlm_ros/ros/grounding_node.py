@@ -27,6 +27,7 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
+from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
 from vlm_ros.grounding.validator import Workspace
 from vlm_ros.remote.factory import remote_config
@@ -106,7 +107,8 @@ class GroundingNode(Node):
                                 min_reach=p["min_reach"], max_reach=p["max_reach"]))
         try:
             grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"],
-                                     remote=remote_config(p), fallback_backend=p["fallback_backend"])
+                                     remote=remote_config(p), fallback_backend=p["fallback_backend"],
+                                     **family_options(p))
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal
             self.load_error = f"{type(error).__name__}: {error}"

@@ -25,7 +25,9 @@ class ParamSpec:
 
 GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that "
-              "loads), torch, onnxruntime, tensorrt; oracle (sim ground truth from oracle/program, for "
+              "loads; transformers when model_path is a Hugging Face VLM checkpoint), torch, onnxruntime, tensorrt, "
+              "transformers (pretrained VLM families), remote (an OpenAI-compatible server, see remote_*); "
+              "oracle (sim ground truth from oracle/program, for "
               "benchmarks) or test-fixed (tests only)."),
     ParamSpec("model_path", "", "Model directory (save_pretrained form). Empty: the shipped tabletop-tiny model."),
     ParamSpec("device", "cpu", "Torch/ONNX Runtime device: cpu or cuda."),
@@ -58,6 +60,14 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
     ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
+    # pretrained VLM families (vlm_ros.families; backend transformers)
+    ParamSpec("model_family", "", "VLM family of model_path (qwen2_5_vl, qwen3_vl, paligemma, florence2, idefics3, "
+              "smolvlm, molmo2, gemma3, internvl, ...); empty: read config.json model_type."),
+    ParamSpec("dtype", "float32", "Weights dtype of the transformers backend: float32, bfloat16 or float16."),
+    ParamSpec("max_new_tokens", 64, "Longest answer the transformers backend generates per phrase (tokens).",
+              1, 4096),
+    ParamSpec("oracle_format", "", "With backend oracle: answer each phrase in this VLM family's syntax and frame "
+              "and read it back with the family's parser; empty: the ground-truth program as is."),
     # backend: remote (an OpenAI-compatible server: vlm-ros serve, vLLM, SGLang, ...)
     ParamSpec("remote_url", "http://127.0.0.1:8000/v1", "backend remote: base URL of the OpenAI-compatible "
               "server (/chat/completions is appended)."),
