@@ -19,20 +19,23 @@ import httpx
 import numpy as np
 
 from vlm_ros.core.errors import BackendError, InputError, ModelOutputError
+from vlm_ros.families import FamilyAdapter, get_family
 from vlm_ros.grounding.base import GroundingResult
-from vlm_ros.grounding.program import Program
-from vlm_ros.remote.families import RemoteFamily, remote_family
+from vlm_ros.grounding.family_grounder import FamilyGrounder, PointerAnswer
+from vlm_ros.grounding.program import Program, parse_program
 from vlm_ros.remote.http import CallStats, post_json
-from vlm_ros.remote.image_codec import EncodedImage, encode_image
+from vlm_ros.remote.image_codec import encode_image, shrink
 
 MAX_TOKENS = 512  # a program of a dozen steps is ~300 tokens in the wordiest family format
+OWN_FORMAT = "vlm_ros"
+OWN_FORMATS = ("vlm_ros", "tabletop_vlm")  # the registry's name and alias for our program format
 
 
 @dataclass
 class RemoteConfig:
     url: str = "http://127.0.0.1:8000/v1"  # base URL; /chat/completions is appended
     model: str = ""  # "" : the first id the server's /v1/models lists
-    family: str = "vlm_ros"  # prompt + parser for the served model's output format
+    family: str = "vlm_ros"  # vlm_ros: our program format; else a families-registry name (prompt + parser)
     api_key_env: str = ""  # NAME of the environment variable holding the key ("" : no key)
     timeout_s: float = 10.0  # per attempt
     retries: int = 1
@@ -71,12 +74,25 @@ def scale_program(program: Program, scale: float) -> Program:
     return program
 
 
+class _RemotePointer:
+    """FamilyGrounder's Pointer over the server: one chat request per phrase, image already shrunk."""
+
+    def __init__(self, grounder: RemoteGrounder):
+        self.grounder = grounder
+
+    def point(self, rgb: np.ndarray, adapter: FamilyAdapter, phrase: str) -> PointerAnswer:
+        image = encode_image(rgb, self.grounder.config.jpeg_quality, 0)
+        return PointerAnswer(self.grounder.chat(image.url, adapter.prompt(phrase)))
+
+
 class RemoteGrounder:
     """Implements vlm_ros.grounding.base.Grounder over HTTP. Thread-safe (httpx.Client is)."""
 
     def __init__(self, config: RemoteConfig, transport: httpx.BaseTransport | None = None):
         self.config = config
-        self.family: RemoteFamily = remote_family(config.family)
+        self.family = config.family or OWN_FORMAT
+        # None: our own program format (vlm-ros serve); else the families registry's adapter
+        self.adapter: FamilyAdapter | None = None if self.family in OWN_FORMATS else get_family(self.family)
         self._client = httpx.Client(transport=transport, trust_env=False)  # no proxy env vars on loopback
         # attempts run here; given-up ones finish within their httpx timeouts, so a few workers suffice
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="remote-attempt")
@@ -111,50 +127,56 @@ class RemoteGrounder:
         self.model_id = f"remote:{self._model}@{self.config.url}"
         return self._model
 
-    def request_body(self, rgb: np.ndarray, instruction: str) -> tuple[dict, EncodedImage]:
-        """The chat-completions body for one frame, and the image as sent (size, scale)."""
-        c = self.config
-        image = encode_image(rgb, c.jpeg_quality, c.max_side)
-        prompt = self.family.prompt(instruction)
-        body = {
+    def request_body(self, image_url: str, prompt: str) -> dict:
+        """The chat-completions body: one user message with the image and the prompt."""
+        return {
             "messages": [{"role": "user", "content": [
-                {"type": "image_url", "image_url": {"url": image.url}},
+                {"type": "image_url", "image_url": {"url": image_url}},
                 {"type": "text", "text": prompt}]}],
             "max_tokens": MAX_TOKENS, "temperature": 0.0, "stream": False,
         }
-        return body, image
+
+    def chat(self, image_url: str, prompt: str) -> str:
+        """One request: image + prompt -> the reply's text. BackendError naming any failure."""
+        headers = self._headers()
+        body = self.request_body(image_url, prompt)
+        body["model"] = self._model_name(headers)
+        stats = CallStats()
+        try:
+            data = post_json(self._client, self._url, body, headers, self.config.timeout_s, self.config.retries,
+                             stats, self._workers)
+        finally:
+            self.last_call = stats
+        return reply_text(data)
 
     def ground(self, rgb: np.ndarray, instruction: str) -> GroundingResult:
         t0 = time.perf_counter()
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise InputError(f"Expected an [H, W, 3] uint8 image, got {rgb.shape} {rgb.dtype}.")
-        headers = self._headers()
-        body, image = self.request_body(rgb, instruction)
-        body["model"] = self._model_name(headers)
-        t1 = time.perf_counter()
-        stats = CallStats()
         self.requests += 1
         try:
-            data = post_json(self._client, self._url, body, headers, self.config.timeout_s, self.config.retries,
-                             stats, self._workers)
-            t2 = time.perf_counter()
-            text = reply_text(data)
-            try:
-                program = scale_program(self.family.parse(text, image.width, image.height), image.scale)
-            except ModelOutputError as error:
-                raise ModelOutputError(f"{error} (reply of the remote server, family {self.family.name})") from None
+            if self.adapter is None:  # our own program format: the whole instruction in one request
+                image = encode_image(rgb, self.config.jpeg_quality, self.config.max_side)
+                text = self.chat(image.url, instruction)
+                try:
+                    program = parse_program(text)
+                except ModelOutputError as error:
+                    raise ModelOutputError(f"{error} (reply of the remote server, model_family vlm_ros)") from None
+                scale = image.scale
+            else:  # a pretrained family: one request per object phrase, read by the family's parser
+                small, scale = shrink(rgb, self.config.max_side)
+                result = FamilyGrounder(self.adapter, _RemotePointer(self), self.model_id).ground(small, instruction)
+                program, text = result.program, result.raw_output
         except (BackendError, ModelOutputError) as error:
             self.failures += 1
             self.last_error = str(error)
             raise
-        finally:
-            self.last_call = stats
-        latency = {"encode": (t1 - t0) * 1e3, "remote": (t2 - t1) * 1e3, "parse": (time.perf_counter() - t2) * 1e3}
-        return GroundingResult(program=program, raw_output=text, latency_ms=latency)
+        latency = {"remote": (time.perf_counter() - t0) * 1e3}
+        return GroundingResult(program=scale_program(program, scale), raw_output=text, latency_ms=latency)
 
     def diagnostics(self) -> dict[str, str]:
         """For /diagnostics: where requests go and how they fared (never the key)."""
-        return {"remote_url": self.config.url, "remote_model": self._model, "remote_family": self.family.name,
+        return {"remote_url": self.config.url, "remote_model": self._model, "remote_family": self.family,
                 "remote_requests": str(self.requests), "remote_failures": str(self.failures),
                 "remote_last_error": self.last_error, "remote_last_attempts": str(self.last_call.attempts)}
 

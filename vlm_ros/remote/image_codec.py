@@ -31,17 +31,24 @@ class EncodedImage:
     nbytes: int  # compressed size, before base64
 
 
+def shrink(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Shrink (never enlarge) so the longer side is at most max_side (0: keep) -> (image, frame px
+    per image px). The per-axis ratios differ by rounding only; the larger keeps points on the frame."""
+    height, width = rgb.shape[:2]
+    if max_side <= 0 or max(height, width) <= max_side:
+        return rgb, 1.0
+    ratio = max(height, width) / max_side
+    size = (max(1, round(width / ratio)), max(1, round(height / ratio)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return small, max(width / size[0], height / size[1])
+
+
 def encode_image(rgb: np.ndarray, jpeg_quality: int = 90, max_side: int = 0) -> EncodedImage:
     """[H, W, 3] uint8 RGB -> data URL. jpeg_quality 1..100: JPEG; 0: PNG (lossless).
     max_side > 0 shrinks (never enlarges) so the longer side is at most max_side."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InputError(f"Expected an [H, W, 3] uint8 image, got {rgb.shape} {rgb.dtype}.")
-    height, width = rgb.shape[:2]
-    scale = 1.0
-    if max_side > 0 and max(height, width) > max_side:
-        scale = max(height, width) / max_side
-        size = (max(1, round(width / scale)), max(1, round(height / scale)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    rgb, scale = shrink(rgb, max_side)
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     if jpeg_quality > 0:
         ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
@@ -51,11 +58,8 @@ def encode_image(rgb: np.ndarray, jpeg_quality: int = 90, max_side: int = 0) -> 
         kind = "png"
     if not ok:
         raise InputError("The frame could not be encoded for the remote server.")
-    sent_h, sent_w = rgb.shape[:2]
     data = base64.b64encode(buf.tobytes()).decode("ascii")
-    # scale per axis differs by rounding only; the larger keeps points inside the frame
-    return EncodedImage(f"data:image/{kind};base64,{data}", sent_w, sent_h,
-                        max(width / sent_w, height / sent_h), int(buf.size))
+    return EncodedImage(f"data:image/{kind};base64,{data}", rgb.shape[1], rgb.shape[0], scale, int(buf.size))
 
 
 def decode_image(url: str) -> np.ndarray:
