@@ -44,6 +44,14 @@ if ! stamp_ok reqs "$reqs_hash"; then
   rm -f "$VENV/.stamp-interfaces"
 fi
 
+# Optional serve extra (Ray Serve, for vlm-ros serve and its tests): VLM_ROS_SKIP_SERVE=1 skips it.
+serve_hash=$(hash_of requirements/serve.txt)
+if [ "${VLM_ROS_SKIP_SERVE:-0}" != 1 ] && ! stamp_ok serve "$serve_hash"; then
+  log "installing the serve extra (Ray Serve, about 1 min)"
+  python -m pip install -q --disable-pip-version-check -r requirements/serve.txt 2>&1 | quiet_pip
+  stamp_set serve "$serve_hash"
+fi
+
 ifc_hash=$(hash_of $(find vlm_ros_interfaces -type f \( -name '*.msg' -o -name '*.srv' -o -name '*.action' -o -name CMakeLists.txt -o -name package.xml \) | sort))
 if ! stamp_ok interfaces "$ifc_hash"; then
   log "building vlm_ros_interfaces into the venv (about 30 s)"

@@ -25,6 +25,8 @@ SUBCOMMANDS: list[str] = [
     "export",
     "build-engine",
     "bench-latency",
+    "serve",
+    "bench-serve",
 ]
 
 

@@ -10,8 +10,8 @@ balancers). With `api_key_env`, chat and models need `Authorization: Bearer <key
 read from that environment variable in each replica (set it on every node of a cluster).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request) at
+# definition time, and they name classes imported inside build_app.
 import asyncio
 import hmac
 import os
