@@ -41,6 +41,7 @@ class RemoteConfig:
     retries: int = 1
     jpeg_quality: int = 90  # 1..100; 0 sends PNG (lossless)
     max_side: int = 640  # longer side of the sent image [px]; 0 keeps the frame's size
+    max_tokens: int = MAX_TOKENS  # longest reply the server may generate (our own server ignores it)
 
 
 def chat_url(base: str) -> str:
@@ -133,7 +134,7 @@ class RemoteGrounder:
             "messages": [{"role": "user", "content": [
                 {"type": "image_url", "image_url": {"url": image_url}},
                 {"type": "text", "text": prompt}]}],
-            "max_tokens": MAX_TOKENS, "temperature": 0.0, "stream": False,
+            "max_tokens": self.config.max_tokens, "temperature": 0.0, "stream": False,
         }
 
     def chat(self, image_url: str, prompt: str) -> str:
