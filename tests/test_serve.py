@@ -141,3 +141,26 @@ def test_jpeg_default_encoding_is_small_and_mostly_the_same_plans(server, scenes
     print(f"JPEG 90: {same}/{len(chosen)} same first step; median {np.median(sizes) / 1e3:.1f} kB per frame")
     assert max(sizes) < 80_000
     assert same >= len(chosen) // 2
+
+
+def test_fleet_load_reports_throughput_latency_and_server_resources(server, scenes, monkeypatch, tmp_path):
+    """A short run of what `vlm-ros bench-serve` does per K (the full bench is bounded by --duration)."""
+    import cv2
+
+    from vlm_ros.bench.serve_load import run_load
+    from vlm_ros.bench.serve_plot import write_plot
+    from vlm_ros.cli.bench_serve import summary
+
+    monkeypatch.setenv(KEY_ENV, KEY)  # run_load's robots send no key: this server wants one
+    frames = [(s.rgb, s.instruction) for s in scenes[:8]]
+    refused = run_load(server.url, frames, clients=2, duration_s=1.0, replicas=2, pids_fn=server.pids)
+    assert refused.plans == 0 and refused.errors > 0 and "401" in refused.error_examples[0]
+    runs = [run_load(server.url, frames, clients=k, duration_s=2.0, replicas=2, pids_fn=server.pids,
+                     api_key_env=KEY_ENV).as_dict() for k in (1, 2)]
+    for run in runs:
+        assert run["plans"] > 0 and run["errors"] == 0, run
+        assert run["latency_ms"]["p50"] <= run["latency_ms"]["p95"] <= run["latency_ms"]["p99"]
+        assert run["server_cpu_percent"] > 0 and run["server_mem_mb"]["max"] > 50, run
+    assert summary(runs)["replicas_2"]["errors"] == 0
+    write_plot(runs, str(tmp_path / "serve.png"))
+    assert cv2.imread(str(tmp_path / "serve.png")) is not None

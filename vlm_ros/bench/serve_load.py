@@ -93,7 +93,7 @@ class LoadResult:
 
 def run_load(url: str, frames: list[tuple[np.ndarray, str]], clients: int, duration_s: float,
              max_requests_per_client: int = 10_000, replicas: int = 1, pids_fn=None,
-             jpeg_quality: int = 90, timeout_s: float = 30.0) -> LoadResult:
+             jpeg_quality: int = 90, timeout_s: float = 30.0, api_key_env: str = "") -> LoadResult:
     """K robots for duration_s; robot k sends frames k, k+K, k+2K, ... (its own), cycling."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -103,7 +103,7 @@ def run_load(url: str, frames: list[tuple[np.ndarray, str]], clients: int, durat
 
     def robot(k: int) -> None:
         grounder = RemoteGrounder(RemoteConfig(url=url, model="", timeout_s=timeout_s, retries=0,
-                                               jpeg_quality=jpeg_quality, max_side=640))
+                                               jpeg_quality=jpeg_quality, max_side=640, api_key_env=api_key_env))
         own = frames[k % len(frames)::clients] or frames
         start_gate.wait()
         i = 0

@@ -50,6 +50,20 @@ def _options(args: argparse.Namespace):
                         gpus_per_replica=args.gpus_per_replica, api_key_env=args.api_key_env)
 
 
+def start_local_ray(ray, num_cpus: int, attempts: int = 3) -> None:
+    """A local Ray on 127.0.0.1, no dashboard. Ray gives its raylet a fixed 30 s to register, which
+    an overloaded machine can miss: try again a few times before giving up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+            return
+        except Exception as error:  # Ray raises a bare Exception for the startup timeout
+            ray.shutdown()
+            if attempt == attempts:
+                raise
+            print(f"vlm-ros serve: Ray did not start ({error}); retrying ({attempt}/{attempts})", flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.api_key_env and not os.environ.get(args.api_key_env):
         print(f"--api-key-env names {args.api_key_env!r}, which is not set.", file=sys.stderr)
@@ -68,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ray_address:
         ray.init(address=args.ray_address, log_to_driver=False)
     else:
-        num_cpus = args.num_cpus or max(1, int(round(args.replicas * args.cpus_per_replica)))
-        ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+        start_local_ray(ray, args.num_cpus or max(1, int(round(args.replicas * args.cpus_per_replica))))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -120,8 +120,9 @@ class RemoteGrounder:
         models_url = self._url.rsplit("/chat/completions", 1)[0] + "/models"
         try:
             reply = self._client.get(models_url, headers=headers, timeout=self.config.timeout_s)
-            data = reply.json()["data"]
-            self._model = str(data[0]["id"])
+            if reply.status_code != 200:
+                raise BackendError(f"remote_model is empty and {models_url} answered HTTP {reply.status_code}.")
+            self._model = str(reply.json()["data"][0]["id"])
         except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:
             raise BackendError(f"remote_model is empty and {models_url} did not list a model: "
                                f"{type(error).__name__}.") from None

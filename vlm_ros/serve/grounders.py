@@ -52,7 +52,7 @@ class Outcome:
 
 def ground_one(grounder: Grounder, request: GroundRequest) -> Outcome:
     try:
-        return Outcome(grounder.ground(request.rgb, request.instruction).raw_output)
+        return Outcome(grounder.ground(request.decode_rgb(), request.instruction).raw_output)
     except InputError as error:
         return Outcome(status=400, error=str(error))
     except ModelOutputError as error:  # the model ran; its output was not a program

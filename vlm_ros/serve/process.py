@@ -69,25 +69,39 @@ class ServeProcess:
     def stop(self, timeout_s: float = 30.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        started = self.pids()  # Ray's workers have process groups of their own
         pgid = os.getpgid(self.proc.pid)
         os.killpg(pgid, signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout_s)
-        with contextlib.suppress(ProcessLookupError):  # Ray's own children (raylet, workers) share the group
+        with contextlib.suppress(ProcessLookupError):  # Ray's own children (raylet, agents) share the group
             os.killpg(pgid, signal.SIGKILL)
+        for pid in started:  # workers left behind by an unclean shutdown (still ours: same venv, same command)
+            with contextlib.suppress(OSError):
+                if sys.prefix in Path(f"/proc/{pid}/cmdline").read_text():
+                    os.kill(pid, signal.SIGKILL)
         self.proc.wait(5)
 
     def pids(self) -> list[int]:
-        """The server's process group: the driver, Ray's GCS, raylet, proxy, controller, replicas."""
+        """The server's processes: the driver and every descendant (Ray's GCS, raylet, proxy,
+        controller, replicas), and anything left in its process group."""
         if self.proc is None:
             return []
-        pgid = os.getpgid(self.proc.pid)
-        found = []
+        parents: dict[int, int] = {}
+        groups: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if os.getpgid(int(entry.name)) == pgid:
-                        found.append(int(entry.name))
-                except (ProcessLookupError, PermissionError):
-                    continue
-        return found
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)], groups[int(entry.name)] = int(fields[1]), int(fields[2])
+        root = self.proc.pid
+        found = {pid for pid, group in groups.items() if group == root} | {root}
+        grew = True
+        while grew:
+            more = {pid for pid, parent in parents.items() if parent in found} - found
+            found |= more
+            grew = bool(more)
+        return sorted(pid for pid in found if pid in parents)

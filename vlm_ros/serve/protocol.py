@@ -20,9 +20,13 @@ from vlm_ros.remote.image_codec import decode_image
 
 @dataclass
 class GroundRequest:
-    rgb: np.ndarray  # [H, W, 3] uint8
+    image_url: str  # base64 data URL, decoded by the worker that grounds it (decode_rgb)
     instruction: str
     model: str
+
+    def decode_rgb(self) -> np.ndarray:
+        """[H, W, 3] uint8; InputError when the data URL is not an image."""
+        return decode_image(self.image_url)
 
 
 def parse_chat_request(body: object) -> GroundRequest:
@@ -58,7 +62,10 @@ def parse_chat_request(body: object) -> GroundRequest:
     instruction = " ".join(t.strip() for t in texts if t.strip())
     if not instruction:
         raise InputError("The user message has no text (the instruction).")
-    return GroundRequest(decode_image(images[0]), instruction, str(body.get("model") or ""))
+    if not images[0].startswith("data:"):
+        raise InputError("The image must be a base64 data URL (data:image/...;base64,...); this server does not "
+                         "fetch URLs.")
+    return GroundRequest(images[0], instruction, str(body.get("model") or ""))
 
 
 def chat_response(content: str, model: str, prompt_chars: int = 0) -> dict:
