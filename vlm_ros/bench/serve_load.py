@@ -1,6 +1,6 @@
 """Fleet load on one `vlm-ros serve`: K simulated robots, each grounding its own frames.
 
-Each robot is a thread running the real `remote` backend client (JPEG encoding, HTTP,
+Each robot is a process running the real `remote` backend client (JPEG encoding, HTTP,
 parsing), sending its next frame as soon as the previous plan is back, for a bounded time and
 count. The server's CPU (seconds used / wall seconds, summed over its process group: driver,
 Ray, proxy, replicas) and memory (PSS, so shared pages count once) are sampled meanwhile.
@@ -91,47 +91,67 @@ class LoadResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class RobotSpec:
+    url: str
+    duration_s: float
+    max_requests: int
+    jpeg_quality: int = 90
+    timeout_s: float = 30.0
+    api_key_env: str = ""
+
+
+def _robot(spec: RobotSpec, own: list[tuple[np.ndarray, str]], gate, stop_at, results) -> None:
+    """One robot: its own client, its own frames, one request at a time until stop_at."""
+    grounder = RemoteGrounder(RemoteConfig(url=spec.url, model="", timeout_s=spec.timeout_s, retries=0,
+                                           jpeg_quality=spec.jpeg_quality, max_side=640,
+                                           api_key_env=spec.api_key_env))
+    latencies, errors = [], []
+    gate.wait()
+    i = 0
+    while time.monotonic() < stop_at.value and i < spec.max_requests:
+        rgb, instruction = own[i % len(own)]
+        t0 = time.perf_counter()
+        try:
+            grounder.ground(rgb, instruction)
+            latencies.append((time.perf_counter() - t0) * 1e3)
+        except Exception as error:  # counted and reported, the robot goes on
+            errors.append(f"{type(error).__name__}: {error}")
+        i += 1
+    grounder.close()
+    results.put((latencies, errors))
+
+
 def run_load(url: str, frames: list[tuple[np.ndarray, str]], clients: int, duration_s: float,
              max_requests_per_client: int = 10_000, replicas: int = 1, pids_fn=None,
              jpeg_quality: int = 90, timeout_s: float = 30.0, api_key_env: str = "") -> LoadResult:
-    """K robots for duration_s; robot k sends frames k, k+K, k+2K, ... (its own), cycling."""
+    """K robots for duration_s; robot k sends frames k, k+K, k+2K, ... (its own), cycling.
+
+    Each robot is a process of its own (forked: frames are shared copy-on-write), as robots are
+    separate machines: one process's GIL must not be what limits the fleet."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    spec = RobotSpec(url, duration_s, max_requests_per_client, jpeg_quality, timeout_s, api_key_env)
+    gate, stop_at, results = ctx.Barrier(clients + 1), ctx.Value("d", float("inf")), ctx.Queue()
+    robots = [ctx.Process(target=_robot, args=(spec, frames[k % len(frames)::clients] or frames, gate, stop_at,
+                                               results), daemon=True) for k in range(clients)]
+    for robot in robots:
+        robot.start()
     latencies: list[float] = []
     errors: list[str] = []
-    lock = threading.Lock()
-    start_gate = threading.Barrier(clients + 1)
-    stop_at = [0.0]
-
-    def robot(k: int) -> None:
-        grounder = RemoteGrounder(RemoteConfig(url=url, model="", timeout_s=timeout_s, retries=0,
-                                               jpeg_quality=jpeg_quality, max_side=640, api_key_env=api_key_env))
-        own = frames[k % len(frames)::clients] or frames
-        start_gate.wait()
-        i = 0
-        while time.monotonic() < stop_at[0] and i < max_requests_per_client:
-            rgb, instruction = own[i % len(own)]
-            t0 = time.perf_counter()
-            try:
-                grounder.ground(rgb, instruction)
-                ms = (time.perf_counter() - t0) * 1e3
-                with lock:
-                    latencies.append(ms)
-            except Exception as error:  # counted and reported, the robot goes on
-                with lock:
-                    errors.append(f"{type(error).__name__}: {error}")
-            i += 1
-        grounder.close()
-
-    threads = [threading.Thread(target=robot, args=(k,), daemon=True) for k in range(clients)]
-    for t in threads:
-        t.start()
     sampler = ServerSampler(pids_fn or (lambda: []))
     with sampler:
-        stop_at[0] = time.monotonic() + duration_s
+        gate.wait()  # every robot is connected-ready; they start now, and stop at stop_at
         t0 = time.monotonic()
-        start_gate.wait()
-        for t in threads:
-            t.join()
+        stop_at.value = t0 + duration_s  # CLOCK_MONOTONIC is the same clock in the children
+        for _ in robots:
+            got_latencies, got_errors = results.get(timeout=duration_s + 2 * timeout_s + 60)
+            latencies += got_latencies
+            errors += got_errors
         wall = time.monotonic() - t0
+    for robot in robots:
+        robot.join(10)
     lat = np.asarray(latencies) if latencies else np.zeros(1)
     return LoadResult(
         clients=clients, replicas=replicas, duration_s=round(wall, 2), plans=len(latencies), errors=len(errors),
