@@ -51,7 +51,8 @@ def graph(request, server, monkeypatch):
     overrides = {"backend": "remote", "remote_url": server.url, "remote_model": "test-model",
                  "remote_api_key_env": "VLM_ROS_NODE_TEST_KEY", "remote_timeout_s": 0.5, "remote_retries": 1,
                  "camera_to_base": matrix_to_pose(DOWN), "execute_plan_action": "", "frame_wait_s": 3.0,
-                 "diagnostics_period_s": 0.2, **getattr(request, "param", {})}
+                 "diagnostics_period_s": 0.2, "max_frame_age_s": 0.0,  # staleness is not under test here
+                 **getattr(request, "param", {})}
     node = GroundingNode(namespace=f"/r{next(_names)}",
                          parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
     executor = spin_in_background(node)

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                       "--max-batch-size", str(args.max_batch_size), "--batch-wait-ms", str(args.batch_wait_ms)]
         if args.model_path:
             serve_args += ["--model-path", args.model_path]
-        with ServeProcess(serve_args, log_path=args.server_log or None) as server:
+        with ServeProcess(serve_args, log_path=args.server_log or None, ready_timeout_s=600.0) as server:
             print(f"server with {replicas} replica(s) ready in {server.startup_s:.1f} s", flush=True)
             warm = RemoteGrounder(RemoteConfig(url=server.url, timeout_s=60.0, retries=0))
             for rgb, instruction in frames[:args.warmup * replicas]:
