@@ -18,7 +18,7 @@ from vlm_ros.remote.client import RemoteConfig, RemoteGrounder
 from vlm_ros.remote.image_codec import encode_image
 from vlm_ros.serve.process import ServeProcess
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(900)
 KEY_ENV, KEY = "VLM_ROS_SERVE_TEST_KEY", "serve-test-token-5b7e"
 SCENES = 50
 

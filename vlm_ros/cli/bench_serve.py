@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         from vlm_ros.bench.serve_plot import write_plot
 
         write_plot(runs, args.plot)
+    print(markdown_table(runs))
     for line in report["summary"]["lines"]:
         print(line)
     return 0
@@ -99,3 +100,15 @@ def summary(runs: list[dict]) -> dict:
         out["lines"].append(f"replicas {replicas}: throughput({top['clients']}) / throughput(1) = {ratio:.2f}, "
                             f"{errors} errors")
     return out
+
+
+def markdown_table(runs: list[dict]) -> str:
+    """The README table: one row per (replicas, clients)."""
+    rows = ["| replicas | robots | plans/s | p50 ms | p95 ms | p99 ms | errors | server CPU % | server PSS MB (max) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: (r["replicas"], r["clients"])):
+        lat = r["latency_ms"]
+        rows.append(f"| {r['replicas']} | {r['clients']} | {r['throughput_plans_s']:.2f} | {lat['p50']:.0f} | "
+                    f"{lat['p95']:.0f} | {lat['p99']:.0f} | {r['errors']} | {r['server_cpu_percent']:.0f} | "
+                    f"{r['server_mem_mb']['max']:.0f} |")
+    return "\n".join(rows)

@@ -27,7 +27,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ServeProcess:
     """`with ServeProcess(["--replicas", "2"]) as server: server.url` (http://127.0.0.1:PORT/v1)."""
 
-    def __init__(self, args: list[str], port: int = 0, ready_timeout_s: float = 240.0, log_path: str | None = None,
+    def __init__(self, args: list[str], port: int = 0, ready_timeout_s: float = 600.0, log_path: str | None = None,
                  env: dict[str, str] | None = None):
         self.port = port or free_port()
         self.args = ["--host", "127.0.0.1", "--port", str(self.port), *args]
