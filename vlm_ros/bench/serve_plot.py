@@ -35,7 +35,7 @@ def _panel(img, x0, width, title, series, y_label):
     for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = int(y1 - frac * (y1 - y0))
         cv2.line(img, (x0, y), (x0 + width, y), GRID, 1)
-        _text(img, f"{frac * top:.0f}", (x0 - 40, y + 4), 0.4)
+        _text(img, f"{frac * top:.1f}" if top < 10 else f"{frac * top:.0f}", (x0 - 45, y + 4), 0.4)
     for c in xs:
         x, _ = px(c, 0)
         _text(img, str(c), (x - 6, y1 + 18), 0.4)
