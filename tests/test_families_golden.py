@@ -7,6 +7,7 @@ calling the parser under test.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vlm_ros.core.errors import ModelLoadError, ModelOutputError
@@ -32,6 +33,17 @@ def test_qwen_smart_resize_matches_the_processor_examples():
     assert smart_resize(1920, 1080) == (1316, 728)
     assert smart_resize(368, 434) == (364, 448)
     assert smart_resize(640, 480) == (644, 476)
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1920, 1080), (368, 434), (100, 60), (3000, 200)])
+def test_qwen_smart_resize_equals_the_real_image_processor(size):
+    import transformers
+    from PIL import Image
+
+    processor = transformers.Qwen2VLImageProcessor()  # transformers' defaults (PIL backend without torchvision)
+    rgb = np.zeros((size[1], size[0], 3), np.uint8)
+    _, grid_h, grid_w = processor(images=[Image.fromarray(rgb)], return_tensors="pt")["image_grid_thw"][0].tolist()
+    assert smart_resize(*size) == (grid_w * 14, grid_h * 14)
 
 
 def test_qwen2_5_blog_motorcyclists():

@@ -83,3 +83,11 @@ def test_pipeline_plans_in_3d_and_refuses_what_is_not_there():
     assert refused.status is PlanStatus.REFUSED and refused.message == "I can't see a banana here."
     not_understood = pipeline.run(frame, "sing me a song")
     assert not_understood.status is PlanStatus.REFUSED and "did not understand" in not_understood.message
+
+
+def test_locate_for_verification():
+    grounder = oracle("internvl")._family
+    rgb = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    (label, point), = grounder.locate(rgb, "green bowl")
+    assert label == "green bowl" and np.allclose(point, (455.2, 310.9), atol=1.5)
+    assert grounder.locate(rgb, "banana") == []

@@ -44,20 +44,11 @@ def chatml(image: str) -> str:
 
 def _processor(cls, **parts):
     """Build a processor, without its video part where torchvision is missing (as the loader does)."""
-    from vlm_ros.models.hf_processor import torchvision_available
+    from vlm_ros.models.hf_processor import image_only_class, torchvision_available
 
     if torchvision_available() or "video_processor" not in cls.get_attributes():
         return cls(**parts)
-    import types
-
-    class ImageOnly(cls):
-        def __init__(self, **kwargs):
-            cls.__init__(self, video_processor=None, **kwargs)
-            if getattr(self, "video_processor", None) is None:
-                self.video_processor = types.SimpleNamespace(num_frames=None, fps=None)
-
-    ImageOnly.__name__ = cls.__name__
-    return ImageOnly(**parts)
+    return image_only_class(cls)(**parts)
 
 
 def qwen(v3: bool):

@@ -15,14 +15,15 @@ def run(args: argparse.Namespace) -> int:
     from vlm_ros.bench.runner import load_templates, run_bench
     from vlm_ros.sim.tasks import TASKS
 
-    tasks = list(TASKS) if args.task == "all" else [args.task]
+    tasks = list(TASKS) if args.task == "all" else [t.strip() for t in args.task.split(",") if t.strip()]
     templates = load_templates(args.templates)
     backend = args.backend or GROUNDERS[args.grounder]
     reports = []
-    model_args = {name: value for name, value in (("oracle_format", args.oracle_format), ("model_family",
-                  args.model_family), ("device", args.device), ("dtype", args.dtype)) if value}
+    model_args = {name: str(value) for name, value in (("oracle_format", args.oracle_format), ("model_family",
+                  args.model_family), ("device", args.device), ("dtype", args.dtype),
+                  ("frame_wait_s", args.frame_wait_s)) if value}
     with sim_graph(backend=backend, task=tasks[0], seed=args.seed, model_path=args.model or "",
-                   echo=args.verbose, model_args=model_args) as client:
+                   echo=args.verbose, model_args=model_args, rate_hz=args.rate_hz) as client:
         for task in tasks:
             name = f"{args.grounder} ({args.oracle_format} format)" if args.oracle_format else args.grounder
             report = run_bench(client, task, args.episodes, args.seed, name, templates)
@@ -33,11 +34,15 @@ def run(args: argparse.Namespace) -> int:
                   f"episode p50 {report.episode_wall_s['p50']:.2f} s", file=sys.stderr)
             for failure in [r for r in report.results if not r.success][:5]:
                 print(f"  seed {failure.seed}: {failure.instruction!r}: {failure.reason}", file=sys.stderr)
-    if args.json:
-        payload = reports[0].to_json() if len(reports) == 1 else {"tasks": [r.to_json() for r in reports]}
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(payload, indent=2))
+            if args.json:  # after every task, so a long multi-task run keeps what it finished
+                write_reports(Path(args.json), reports, several=len(tasks) > 1)
     return 0
+
+
+def write_reports(path: Path, reports: list, several: bool) -> None:
+    payload = {"tasks": [r.to_json() for r in reports]} if several else reports[0].to_json()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "reset_scene → execute action → execute_plan in the sim → check_task.")
     parser.add_argument("--task", default="put-block-in-bowl",
                         help="put-block-in-bowl, stack-blocks, put-all-color-in-bowl, place-at-location, "
-                             "refuse-missing, or all")
+                             "refuse-missing, several joined by commas, or all")
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=100000, help="seed of the first episode (then +1 each)")
     parser.add_argument("--grounder", choices=sorted(GROUNDERS), default="model",
@@ -59,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-family", help="VLM family of --model (default: from its config.json)")
     parser.add_argument("--device", help="cpu or cuda (default cpu)")
     parser.add_argument("--dtype", help="transformers backend dtype: float32, bfloat16, float16")
+    parser.add_argument("--rate-hz", type=float, default=5.0, help="sim camera rate (Hz); rendering is most of "
+                                                                    "an idle sim's CPU")
+    parser.add_argument("--frame-wait-s", type=float, help="how long the node waits for a fresh camera frame (s, "
+                                                           "default 10); raise it on a heavily loaded machine")
     parser.add_argument("--oracle-format", help="with --grounder oracle: answer in this VLM family's syntax and "
                                                 "frame, read back by its parser (vlm_ros.families.FAMILIES)")
     parser.add_argument("--templates", help="file of instruction templates, one per line, with {pick} {place} "

@@ -26,7 +26,7 @@ ALIASES: dict[str, str] = {"robobrain": "qwen2_5_vl", "robobrain2": "qwen2_5_vl"
                            "tabletop_vlm": "vlm_ros"}
 # config.json model_type (or family name) -> why transformers cannot load it here
 UNSUPPORTED: dict[str, str] = {
-    "molmo": "Molmo v1 has no transformers class (trust_remote_code only); serve it with vLLM and use the "
+    "molmo": "Molmo v1 is remote code only (no transformers class); serve it with vLLM and use the "
              "remote backend with model_family: molmo",
     "molmo_point": "MolmoPoint decodes points with remote code (extract_image_points)",
     "moondream1": "Moondream is remote code only (no transformers class, no text coordinate format)",

@@ -22,7 +22,7 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
 
     Each backend that is skipped is logged with its reason, so an integrator sees why a
     Jetson ran ONNX Runtime instead of TensorRT. `family_options` (model_family, dtype,
-    oracle_format, max_new_tokens) configure the pretrained VLM families (vlm_ros.grounding.families_factory).
+    oracle_format, max_new_tokens, planning) configure the pretrained VLM families (vlm_ros.grounding.families_factory).
     """
     if backend == "test-fixed":
         from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
@@ -31,7 +31,7 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
     if backend == "oracle":
         from vlm_ros.grounding.oracle import OracleGrounder
 
-        return OracleGrounder(family_options.get("oracle_format", ""))
+        return OracleGrounder(family_options.get("oracle_format", ""), family_options.get("planning", "per_phrase"))
     if backend == "remote":  # an OpenAI-compatible server; fallback_backend grounds locally when it fails
         from vlm_ros.remote.client import RemoteConfig
         from vlm_ros.remote.factory import make_remote_grounder

@@ -11,7 +11,7 @@ from typing import Any
 
 from vlm_ros.core.errors import ModelLoadError
 
-FAMILY_OPTION_NAMES = ("model_family", "dtype", "oracle_format", "max_new_tokens")
+FAMILY_OPTION_NAMES = ("model_family", "dtype", "oracle_format", "max_new_tokens", "planning")
 
 
 def family_options(params: dict[str, Any]) -> dict[str, Any]:
@@ -36,4 +36,5 @@ def make_family_grounder(model_path: str, device: str, options: dict[str, Any]):
 
     return load_transformers_grounder(model_path, device=device, dtype=options.get("dtype") or "float32",
                                       model_family=options.get("model_family", ""),
-                                      max_new_tokens=int(options.get("max_new_tokens") or 64))
+                                      max_new_tokens=int(options.get("max_new_tokens") or 64),
+                                      planning=options.get("planning") or "per_phrase")

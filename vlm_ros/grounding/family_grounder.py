@@ -79,6 +79,21 @@ class FamilyGrounder:
                                        f"{answer.text.strip()[:300]!r}") from None
         return self._result(build_program(skeleton, points), raw, start)
 
+    def locate(self, rgb: np.ndarray, phrase: str) -> list[Located]:
+        """Where `phrase` is in `rgb` (original pixels), [] when the model says it is absent.
+
+        For re-pointing after execution (verification) without planning. Raises ModelOutputError
+        when the answer has no coordinates and does not say the thing is absent.
+        """
+        height, width = rgb.shape[:2]
+        answer = self.pointer.point(rgb, self.adapter, phrase)
+        try:
+            return choose(self.adapter.parse(answer.text, (width, height), answer.processed_size), phrase)
+        except ModelOutputError:
+            if says_absent(answer.text):
+                return []
+            raise
+
     def _result(self, program: Program, raw: list[str], start: float) -> GroundingResult:
         return GroundingResult(program, "\n".join(raw), {"decode": (time.perf_counter() - start) * 1e3})
 

@@ -39,6 +39,16 @@ _MOVE_TO = re.compile(r"^(?:move|go|reach)(?:\s+(?:the\s+)?(?:arm|gripper|hand|r
                       r"(?P<dest>.+)$")
 
 
+# the closed set of non-object words the parser knows (e.g. for a speech grammar); objects are free text
+COMMAND_WORDS: tuple[str, ...] = (
+    "pick", "up", "grab", "grasp", "take", "lift", "get", "put", "place", "move", "drop", "stack", "set", "bring",
+    "carry", "transfer", "lay", "push", "slide", "shove", "nudge", "shift", "go", "return", "home", "open", "close",
+    "release", "grip", "gripper", "hand", "in", "into", "inside", "on", "onto", "top", "of", "at", "to", "over",
+    "next", "near", "above", "beside", "it", "them", "the", "a", "and", "then", "all", "every", "each",
+    *sorted({w for d in DIRECTIONS for w in d.split()}), *sorted({w for k in LOCATION_SYNONYMS for w in k.split()}),
+)
+
+
 @dataclass
 class SkeletonStep:
     """One primitive with its target as said: `phrase` for objects, `location` for named places."""

@@ -23,19 +23,21 @@ from vlm_ros.grounding.program import Program, parse_program
 
 
 class OracleGrounder:
-    def __init__(self, oracle_format: str = "") -> None:
+    def __init__(self, oracle_format: str = "", planning: str = "per_phrase") -> None:
         self.model_id = "oracle (simulator ground truth)"
         self._program = ""
         self._lock = threading.Lock()
         self._family = None
         if oracle_format:
             from vlm_ros.families import get_family
-            from vlm_ros.grounding.family_grounder import FamilyGrounder
             from vlm_ros.grounding.oracle_pointer import OraclePointer
+            from vlm_ros.grounding.single_call import make_planner
 
             adapter = get_family(oracle_format)
             self.model_id = f"oracle (simulator ground truth, {adapter.name} format)"
-            self._family = FamilyGrounder(adapter, OraclePointer(self._ground_truth), self.model_id)
+            self._family = make_planner(adapter, OraclePointer(self._ground_truth), self.model_id,
+                                        planning or "per_phrase")
+            self.model_id = self._family.model_id
             self.open_vocabulary = True
 
     def set_program(self, program: str) -> None:

@@ -55,3 +55,21 @@ class OraclePointer:
             box = (x - BOX_HALF, y - BOX_HALF, x + BOX_HALF, y + BOX_HALF) if adapter.answer == "box" else None
             parts.append(adapter.format_answer(phrase, (x, y), box, (width, height), processed))
         return PointerAnswer(" ; ".join(parts) if adapter.name == "paligemma" else "\n".join(parts), processed)
+
+    def ask(self, rgb: np.ndarray, adapter: FamilyAdapter, prompt: str) -> PointerAnswer:
+        """A single-call JSON plan of the ground-truth program, points in the family's frame."""
+        height, width = rgb.shape[:2]
+        processed = smart_resize(width, height) if adapter.name == "qwen2_5_vl" else None
+        program = self.source()
+        if program.refused:
+            return PointerAnswer(f'{{"refuse": "{program.refused_label}"}}', processed)
+        steps = []
+        for step in program.steps:
+            fields = f'"action": "{step.type.value}", "label": "{step.target_label}"'
+            if step.direction_word:
+                fields += f', "direction": "{step.direction_word}"'
+            if step.pixel is not None:
+                answer = adapter.format_answer(step.target_label, step.pixel, None, (width, height), processed)
+                fields += ", " + answer[answer.index('"point_2d"'):answer.index("]") + 1]
+            steps.append("{" + fields + "}")
+        return PointerAnswer('```json\n{"steps": [' + ", ".join(steps) + "]}\n```", processed)

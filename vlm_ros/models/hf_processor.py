@@ -44,6 +44,23 @@ def _chat_template(path: Path) -> str | None:
     return None
 
 
+def image_only_class(base: type) -> type:
+    """`base` without its video processor: same name, same saved files.
+
+    transformers reads a processor's parts and saved kwargs from `inspect.signature(__init__)`,
+    so the replacement __init__ carries the base signature minus `video_processor`.
+    """
+    params = [p for name, p in inspect.signature(base.__init__).parameters.items() if name != "video_processor"]
+
+    def __init__(self, *args, **kwargs):
+        base.__init__(self, *args, video_processor=None, **kwargs)
+        if getattr(self, "video_processor", None) is None:  # SmolVLM's chat template reads num_frames / fps
+            self.video_processor = types.SimpleNamespace(num_frames=None, fps=None)
+
+    __init__.__signature__ = inspect.Signature(params)
+    return type(base.__name__, (base,), {"__init__": __init__, "__module__": base.__module__})
+
+
 def image_only_processor(path: Path, class_name: str):
     """`class_name` built from its saved parts with no video processor."""
     import transformers
@@ -59,16 +76,9 @@ def image_only_processor(path: Path, class_name: str):
     template = _chat_template(path)
     if template is not None and "chat_template" in accepted:
         extra["chat_template"] = template
-
-    def __init__(self, image_processor=None, tokenizer=None, **kwargs):
-        base.__init__(self, image_processor=image_processor, tokenizer=tokenizer, video_processor=None, **kwargs)
-        if getattr(self, "video_processor", None) is None:  # SmolVLM's chat template reads num_frames / fps
-            self.video_processor = types.SimpleNamespace(num_frames=None, fps=None)
-
-    cls = type(base.__name__, (base,), {"__init__": __init__, "__module__": base.__module__})
     image_processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    return cls(image_processor=image_processor, tokenizer=tokenizer, **extra)
+    return image_only_class(base)(image_processor=image_processor, tokenizer=tokenizer, **extra)
 
 
 def load_processor(path: str | Path):

@@ -14,7 +14,8 @@ import numpy as np
 
 from vlm_ros.core.errors import ModelLoadError
 from vlm_ros.families import UNSUPPORTED, FamilyAdapter, family_for_model_type, get_family, supported_text
-from vlm_ros.grounding.family_grounder import FamilyGrounder, PointerAnswer
+from vlm_ros.grounding.family_grounder import PointerAnswer
+from vlm_ros.grounding.single_call import check_planning, make_planner
 
 DTYPES = ("float32", "bfloat16", "float16")
 
@@ -83,18 +84,21 @@ class TransformersPointer:
         self.model, self.processor = model, processor
         self.device, self.dtype, self.max_new_tokens = device, dtype, max_new_tokens
 
-    def _text(self, adapter: FamilyAdapter, phrase: str) -> str:
-        prompt = adapter.prompt(phrase)
+    def _text(self, adapter: FamilyAdapter, prompt: str) -> str:
         if not adapter.chat:
             return prompt
         messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
         return self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
     def point(self, rgb: np.ndarray, adapter: FamilyAdapter, phrase: str) -> PointerAnswer:
+        return self.ask(rgb, adapter, adapter.prompt(phrase))
+
+    def ask(self, rgb: np.ndarray, adapter: FamilyAdapter, prompt: str) -> PointerAnswer:
+        """One greedy generate() for `prompt` about `rgb`; the answer and the image size the model saw."""
         import torch
         from PIL import Image
 
-        inputs = self.processor(images=[Image.fromarray(np.ascontiguousarray(rgb))], text=[self._text(adapter, phrase)],
+        inputs = self.processor(images=[Image.fromarray(np.ascontiguousarray(rgb))], text=[self._text(adapter, prompt)],
                                 return_tensors="pt")
         inputs = {k: (v.to(self.device, self.dtype) if torch.is_floating_point(v) else v.to(self.device))
                   for k, v in inputs.items()}
@@ -116,12 +120,13 @@ class TransformersPointer:
 
 
 def load_transformers_grounder(path: str | Path, device: str = "cpu", dtype: str = "float32",
-                               model_family: str = "", max_new_tokens: int = 64) -> FamilyGrounder:
+                               model_family: str = "", max_new_tokens: int = 64, planning: str = "per_phrase"):
     """A FamilyGrounder over the checkpoint at `path`. Raises ModelLoadError with the reason."""
     path = Path(path)
     if not path.is_dir():
         raise ModelLoadError(f"No model directory at {path}.")
     adapter = resolve_family(path, model_family)
+    check_planning(adapter, planning)
     if dtype not in DTYPES:
         raise ModelLoadError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}.")
     _check_optional_packages(adapter)
@@ -145,4 +150,4 @@ def load_transformers_grounder(path: str | Path, device: str = "cpu", dtype: str
     model = model.to(device).eval()
     pointer = TransformersPointer(model, processor, device, getattr(torch, dtype), max_new_tokens)
     model_id = f"{path.name} ({adapter.name} via transformers, {device}, {dtype})"
-    return FamilyGrounder(adapter, pointer, model_id)
+    return make_planner(adapter, pointer, model_id, planning)

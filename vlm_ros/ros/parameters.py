@@ -66,6 +66,8 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("dtype", "float32", "Weights dtype of the transformers backend: float32, bfloat16 or float16."),
     ParamSpec("max_new_tokens", 64, "Longest answer the transformers backend generates per phrase (tokens).",
               1, 4096),
+    ParamSpec("planning", "per_phrase", "How a VLM family plans: per_phrase (parse the instruction, one pointing "
+              "question per object phrase) or single_call (chat families: one JSON plan with points)."),
     ParamSpec("oracle_format", "", "With backend oracle: answer each phrase in this VLM family's syntax and frame "
               "and read it back with the family's parser; empty: the ground-truth program as is."),
     # backend: remote (an OpenAI-compatible server: vlm-ros serve, vLLM, SGLang, ...)
