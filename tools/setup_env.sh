@@ -44,6 +44,15 @@ if ! stamp_ok reqs "$reqs_hash"; then
   rm -f "$VENV/.stamp-interfaces" "$VENV/.stamp-tf2-msgs"
 fi
 
+# Optional serve extra (Ray Serve, for vlm-ros serve and its tests): VLM_ROS_SKIP_SERVE=1 skips it.
+serve_hash=$(hash_of requirements/serve.txt)
+if [ "${VLM_ROS_SKIP_SERVE:-0}" != 1 ] && ! stamp_ok serve "$serve_hash"; then
+  log "installing the serve extra (Ray Serve, about 1 min)"
+  python -m pip install -q --disable-pip-version-check -r requirements/serve.txt 2>&1 | quiet_pip
+  stamp_set serve "$serve_hash"
+fi
+
+
 # Interface packages built with CMake into the venv: ours, and a wire-compatible tf2_msgs (not on PyPI;
 # compat/COLCON_IGNORE keeps it out of a colcon workspace, where the real tf2_msgs comes from ROS).
 build_interfaces() {  # $1: stamp name, $2: package source folder

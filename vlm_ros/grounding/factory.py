@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from vlm_ros.core.errors import ModelLoadError
 from vlm_ros.grounding.base import Grounder
+
+if TYPE_CHECKING:
+    from vlm_ros.remote.client import RemoteConfig
 
 AUTO_ORDER = ("tensorrt", "onnxruntime", "torch")
 log = logging.getLogger(__name__)
 
 
 def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_program: str = "",
-                  **family_options) -> Grounder:
+                  remote: RemoteConfig | None = None, fallback_backend: str = "", **family_options) -> Grounder:
     """`test-fixed` is for plumbing tests only, `oracle` for benchmarks in the sim; `auto` takes
     the first real backend that loads.
 
@@ -28,6 +32,13 @@ def make_grounder(backend: str, model_path: str = "", device: str = "cpu", test_
         from vlm_ros.grounding.oracle import OracleGrounder
 
         return OracleGrounder(family_options.get("oracle_format", ""), family_options.get("planning", "per_phrase"))
+    if backend == "remote":  # an OpenAI-compatible server; fallback_backend grounds locally when it fails
+        from vlm_ros.remote.client import RemoteConfig
+        from vlm_ros.remote.factory import make_remote_grounder
+
+        return make_remote_grounder(remote or RemoteConfig(), fallback_backend,
+                                    lambda local: make_grounder(local, model_path, device, test_program,
+                                                                **family_options))
     from vlm_ros.grounding.families_factory import wants_transformers
 
     if wants_transformers(backend, model_path, family_options):

@@ -29,6 +29,7 @@ from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
 from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
+from vlm_ros.remote.factory import remote_config
 from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.camera_geometry import CameraGeometry
 from vlm_ros.ros.execute_action import ExecuteActions
@@ -165,6 +166,7 @@ class GroundingNode(LifecycleNode):
         config = pipeline_config(p)
         try:
             grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"],
+                                     remote=remote_config(p), fallback_backend=p["fallback_backend"],
                                      **family_options(p))
             apply_preprocess_mode(grounder, p["preprocess_mode"])
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
@@ -333,6 +335,8 @@ class GroundingNode(LifecycleNode):
             "latency_ms_p95": f"{np.percentile(latencies, 95):.1f}" if latencies is not None else "",
             **self.execution.closed_loop.diagnostics(),
         }
+        if self.pipeline is not None:  # backend-specific counters, e.g. the remote backend's failures
+            values.update(getattr(self.pipeline.grounder, "diagnostics", dict)())
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()

@@ -26,7 +26,8 @@ class ParamSpec:
 GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that "
               "loads; transformers when model_path is a Hugging Face VLM checkpoint), torch, onnxruntime, tensorrt, "
-              "transformers (pretrained VLM families); oracle (sim ground truth from oracle/program, for "
+              "transformers (pretrained VLM families), remote (an OpenAI-compatible server, see remote_*); "
+              "oracle (sim ground truth from oracle/program, for "
               "benchmarks) or test-fixed (tests only)."),
     ParamSpec("model_path", "", "Model directory (save_pretrained form). Empty: the shipped tabletop-tiny model."),
     ParamSpec("device", "cpu", "Torch/ONNX Runtime device: cpu or cuda."),
@@ -99,6 +100,24 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "question per object phrase) or single_call (chat families: one JSON plan with points)."),
     ParamSpec("oracle_format", "", "With backend oracle: answer each phrase in this VLM family's syntax and frame "
               "and read it back with the family's parser; empty: the ground-truth program as is."),
+    # backend: remote (an OpenAI-compatible server: vlm-ros serve, vLLM, SGLang, ...)
+    ParamSpec("remote_url", "http://127.0.0.1:8000/v1", "backend remote: base URL of the OpenAI-compatible "
+              "server (/chat/completions is appended)."),
+    ParamSpec("remote_model", "", "backend remote: model name sent with each request; empty: the first id the "
+              "server's /v1/models lists."),
+    ParamSpec("remote_api_key_env", "", "backend remote: NAME of the environment variable holding the API key "
+              "(sent as a bearer token); the key itself is never a parameter and never logged. Empty: no key."),
+    ParamSpec("remote_timeout_s", 10.0, "backend remote: longest wait for one attempt (s); a request ends within "
+              "remote_timeout_s x (remote_retries + 1) plus a short backoff.", 0.1, 600.0),
+    ParamSpec("remote_retries", 1, "backend remote: further attempts after a connection error, timeout or "
+              "HTTP 408/429/5xx.", 0, 10),
+    ParamSpec("remote_jpeg_quality", 90, "backend remote: JPEG quality of the sent frame (1-100); 0 sends PNG "
+              "(lossless, larger).", 0, 100),
+    ParamSpec("remote_max_side", 640, "backend remote: shrink the sent frame so its longer side is at most this "
+              "(px); points are mapped back to the frame. 0: send full size.", 0, 8192),
+    ParamSpec("fallback_backend", "", "backend remote: local backend (e.g. onnxruntime, with model_path) that "
+              "grounds the request when the remote fails; the plan's message and /diagnostics say so. Empty: "
+              "an ERROR plan instead."),
 )
 
 
