@@ -202,6 +202,22 @@ class Trainer:
             shutil.rmtree(final)
         tmp.rename(final)
 
+    def train_step(self) -> dict[str, float]:
+        """One optimizer step on the step's seeded batch -> its training stats."""
+        cfg = self.cfg
+        rewarm = min(1.0, (self.step - self.rewarm_from + 1) / cfg.warmup) if self.rewarm_from else 1.0
+        for group in self.opt.param_groups:
+            group["lr"] = lr_at(cfg, self.step) * rewarm
+        b = self.batch(self.step)
+        loss, stats = grounding_loss(self.forward(b, cfg.instructions_per_image), b, patch_weight=cfg.patch_weight)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.opt.step()
+        self.step += 1
+        self.samples += cfg.images_per_step * cfg.instructions_per_image
+        return stats
+
     def train(self, until: int | None = None) -> dict[str, float]:
         """Train to cfg.steps (or stop after step `until`, checkpointed, as an interruption would),
         saving out_dir/final and the learning curve at the end."""
@@ -215,18 +231,7 @@ class Trainer:
         t0 = time.time() - self.elapsed
         last: dict[str, float] = {}
         while self.step < cfg.steps:
-            rewarm = min(1.0, (self.step - self.rewarm_from + 1) / cfg.warmup) if self.rewarm_from else 1.0
-            for group in self.opt.param_groups:
-                group["lr"] = lr_at(cfg, self.step) * rewarm
-            b = self.batch(self.step)
-            loss, stats = grounding_loss(self.forward(b, cfg.instructions_per_image), b,
-                                         patch_weight=cfg.patch_weight)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-            self.opt.step()
-            self.step += 1
-            self.samples += cfg.images_per_step * cfg.instructions_per_image
+            stats = self.train_step()
             self.elapsed = time.time() - t0
             bar.update(1)
             bar.set_postfix(loss=f"{stats['loss']:.3f}", patch=f"{stats['patch_acc']:.2f}")
