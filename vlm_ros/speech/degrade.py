@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vlm_ros.speech.audio import AudioChunk
+from vlm_ros.speech.audio import AudioChunk, active_rms  # noqa: F401  (re-exported for evaluations)
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,6 @@ class Condition:
         if kind in ("clean", "reverb") and not snr:
             return cls(kind)
         raise ValueError(f"condition {text!r} is unknown (use clean, white:SNR, pink:SNR or reverb)")
-
-
-def active_rms(samples: np.ndarray, rate: int) -> float:
-    """RMS of the frames within 40 dB of the loudest 20 ms frame (speech, not the pauses)."""
-    n = max(1, int(0.02 * rate))
-    frames = samples[: samples.size // n * n].reshape(-1, n)
-    if frames.size == 0:
-        return 0.0
-    power = np.mean(np.square(frames, dtype=np.float64), axis=1)
-    active = power[power >= power.max() * 1e-4]
-    return float(np.sqrt(np.mean(active)))
 
 
 def noise(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:

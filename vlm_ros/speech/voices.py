@@ -88,7 +88,8 @@ def _synthesize(engine: str, voice: str, text: str, speed: float) -> AudioChunk:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp, "out.wav")
         if engine == "flite":
-            cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={1.0 / speed:.3f}", "-t", text, "-o", str(out)]
+            cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={1.0 / speed:.3f}", "-t", text,
+                   "-o", str(out)]
             stdin = None
         else:  # festival
             cmd = ["text2wave", "-eval", f"(voice_{voice})", "-eval",
