@@ -36,27 +36,24 @@ class EnergyClassifier:
     The floor starts at a quiet room's level (`min_level_dbfs` - `threshold_db`), not at the
     first frame: a stream that starts with speech would otherwise take the speech as its noise
     floor and lose the command. It falls fast (a quiet pause re-arms it at once) and rises
-    slowly (a long utterance barely lifts it); during the first second it rises faster, so a
-    noisy room is learned quickly.
+    slowly (a long utterance barely lifts it; a fan switched on is learned within seconds, so in
+    a loud room the first utterance after start-up may carry some noise before it). A faster
+    rise at start-up was tried: it cut commands spoken at once, since it cannot tell speech
+    from noise; the silero VAD can.
     """
 
     RISE = 0.01  # fraction of the gap closed per frame when the level is above the floor
-    RISE_WARMUP = 0.08  # ... during the first WARMUP_S of the stream
     FALL = 0.3  # ... and when it is below
-    WARMUP_S = 1.0
 
     def __init__(self, config: EndpointConfig):
         self.threshold_db = config.threshold_db
         self.min_level_dbfs = config.min_level_dbfs
         self.floor_db = config.min_level_dbfs - config.threshold_db
-        self._seen_s = 0.0
 
     def is_speech(self, frame: np.ndarray, sample_rate: int) -> bool:
         level = level_dbfs(frame)
         speech = level >= self.min_level_dbfs and level - self.floor_db >= self.threshold_db
-        warm = self._seen_s < self.WARMUP_S
-        self._seen_s += frame.size / sample_rate
-        rate = (self.RISE_WARMUP if warm else self.RISE) if level > self.floor_db else self.FALL
+        rate = self.RISE if level > self.floor_db else self.FALL
         self.floor_db += rate * (level - self.floor_db)
         return speech
 

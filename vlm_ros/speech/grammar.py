@@ -49,7 +49,7 @@ class CommandGrammar:
         objects = read_vocabulary(vocabulary_file) if vocabulary_file else ()
         wake = normalize(wake_phrase)
         origin = "generated" + (f" for {vocabulary_file}" if objects else "") + (f", wake {wake!r}" if wake else "")
-        return cls(generated_jsgf(objects, wake), origin, command_rule(objects, wake))
+        return cls(generated_jsgf(objects, wake), origin, command_rule(objects))  # parses text without the wake
 
     def parse(self, text: str) -> Command | None:
         """Canonical command of `text` (without the wake phrase) under this grammar's vocabulary."""
