@@ -27,6 +27,11 @@ class FrontEnd:
         if config.noise_suppression not in ("noisereduce", "pocketsphinx", "none"):
             raise ValueError(f"noise_suppression {config.noise_suppression!r} is unknown "
                              f"(use noisereduce, pocketsphinx or none)")
+        # import now, not on the first utterance: noisereduce pulls in torch when it is installed (seconds)
+        import scipy.signal  # noqa: F401
+
+        if config.noise_suppression == "noisereduce":
+            import noisereduce  # noqa: F401
 
     def process(self, samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> np.ndarray:
         x = samples.astype(np.float32, copy=False)

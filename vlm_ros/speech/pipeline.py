@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,7 @@ class Recognition:
     end_s: float = 0.0  # utterance end in stream time [s]
     backend: str = ""
     latency_ms: float = 0.0  # recognition time of this utterance [ms]
+    scores: dict = field(default_factory=dict)  # the backend's raw scores (for calibration and tuning)
 
     @property
     def instruction(self) -> str | None:
@@ -173,4 +174,4 @@ class SpeechPipeline:
         command = self.grammar.parse(text) if text else None
         return Recognition(status, text, confidence, command.program if command else "", reason,
                            0.0, samples.size / sample_rate, self.recognizer.name,
-                           (time.perf_counter() - t0) * 1000.0)
+                           (time.perf_counter() - t0) * 1000.0, dict(transcript.details))
