@@ -66,13 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", default="white:20,pink:10,reverb")
     parser.add_argument("--target-far", type=float, default=0.005)
     parser.add_argument("--voices-per-engine", type=int, default=3)
+    parser.add_argument("--speeds", default=",".join(map(str, CALIBRATION_SPEEDS)))
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e and e not in missing_engines([e])]
     voice_list = [v for e in engines for v in voices([e])[: args.voices_per_engine]]
     conditions = [Condition("clean")] + [Condition.parse(c) for c in args.noise.split(",") if c]
     pipeline = make_pipeline(min_confidence=0.0)
     report = Report()
-    for speed in CALIBRATION_SPEEDS:
+    speeds = [float(s) for s in args.speeds.split(",")]
+    if 1.0 in speeds:
+        parser.error("speed 1.0 is the evaluation's; calibrate on other speeds")
+    for speed in speeds:
         run(pipeline, CALIBRATION_COMMANDS, voice_list, conditions, True, report, speed=speed)
         run(pipeline, CALIBRATION_NON_COMMANDS, voice_list, conditions, False, report, speed=speed)
     x, y = features(report.trials)

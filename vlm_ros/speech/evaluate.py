@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from vlm_ros.speech.degrade import Condition
 from vlm_ros.speech.pipeline import OK, Recognition, SpeechPipeline
-from vlm_ros.speech.testset import COMMANDS, NON_COMMANDS, make_clip
+from vlm_ros.speech.testset import NON_COMMANDS, command_subset, make_clip
 from vlm_ros.speech.voices import ENGINES, missing_engines, voices
 
 DEFAULT_NOISE = "white:20,pink:20,white:10,pink:10,reverb"
@@ -120,15 +120,40 @@ def make_pipeline(wake_phrase: str = "", **overrides: object) -> SpeechPipeline:
     return build_pipeline(from_flat({"wake_phrase": wake_phrase, **overrides}))
 
 
+def _run_condition(job: tuple) -> Report:
+    """One condition in a worker process (--jobs): its own pipeline, the same clips."""
+    wake, overrides, cmds, non_cmds, voice_list, condition = job
+    pipeline = make_pipeline(wake, **overrides)
+    report = run(pipeline, cmds, voice_list, [condition], True, prefix=wake)
+    return run(pipeline, non_cmds, voice_list, [condition], False, report) if non_cmds else report
+
+
+def evaluate(cmds: tuple[str, ...], non_cmds: tuple[str, ...], voice_list: list[str], conditions: list[Condition],
+             wake_phrase: str = "", overrides: dict | None = None, jobs: int = 1) -> Report:
+    """Every clip of the evaluation, one condition per process when jobs > 1; trials in condition order."""
+    work = [(wake_phrase, overrides or {}, cmds, non_cmds, voice_list, c) for c in conditions]
+    t0 = time.perf_counter()
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(jobs, len(work))) as pool:
+            parts = list(pool.map(_run_condition, work))
+    else:
+        parts = [_run_condition(w) for w in work]
+    return Report([t for part in parts for t in part.trials], time.perf_counter() - t0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vlm_ros.speech.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="espeak", help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--noise", default="", help=f"conditions besides clean, e.g. {DEFAULT_NOISE}")
-    parser.add_argument("--commands", type=int, default=0, help="use every k-th command only (0/1: all)")
+    parser.add_argument("--commands", type=int, default=0,
+                        help="use every k-th command only, plus go home / stop / open the gripper (0/1: all)")
     parser.add_argument("--non-commands", type=int, default=1, help="use every k-th non-command (0: none)")
     parser.add_argument("--wake-phrase", default="", help="speak commands after it and require it (e.g. robot)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a speech parameter, e.g. --set vad=energy (YAML value)")
+    parser.add_argument("--jobs", type=int, default=1, help="conditions evaluated in parallel processes")
     parser.add_argument("--json", action="store_true", help="print every trial as JSON lines")
     args = parser.parse_args(argv)
     import yaml
@@ -140,12 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         engines = [e for e in engines if e not in missing]
     conditions = [Condition("clean")] + [Condition.parse(c) for c in args.noise.split(",") if c]
     overrides = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
-    pipeline = make_pipeline(args.wake_phrase, **overrides)
-    cmds = COMMANDS[::max(1, args.commands)]
-    prefix = args.wake_phrase if args.wake_phrase else ""
-    report = run(pipeline, cmds, voices(engines), conditions, True, prefix=prefix)
-    if args.non_commands:
-        run(pipeline, NON_COMMANDS[::args.non_commands], voices(engines), conditions, False, report)
+    cmds = command_subset(args.commands)
+    non_cmds = NON_COMMANDS[::args.non_commands] if args.non_commands else ()
+    report = evaluate(cmds, non_cmds, voices(engines), conditions, args.wake_phrase, overrides, args.jobs)
     for t in report.trials if args.json else report.errors():
         line = {"said": t.said, "voice": t.voice, "condition": t.condition, "command": t.command,
                 "correct": t.correct, **t.heard.to_dict()}

@@ -56,6 +56,15 @@ COMMANDS: tuple[str, ...] = (
     "halt",
 )
 
+SHORT_COMMANDS: tuple[str, ...] = ("go home", "stop", "open the gripper")
+
+
+def command_subset(every: int) -> tuple[str, ...]:
+    """Every `every`-th command, plus the short commands (they are the ones most often lost)."""
+    picked = COMMANDS[::max(1, every)]
+    return picked + tuple(c for c in SHORT_COMMANDS if c not in picked)
+
+
 # 36 sentences that are not commands; a third are statements about the scene in command words.
 NON_COMMANDS: tuple[str, ...] = (
     "the red block is in the green bowl",
@@ -129,7 +138,7 @@ def clip_seed(*parts: object) -> int:
 
 def make_clip(text: str, voice: str, condition: Condition, speed: float = 1.0, prefix: str = "") -> AudioChunk:
     """`prefix + text` spoken by `voice`, padded with silence and put in the room `condition`."""
-    said = f"{prefix} {text}".strip()
+    said = f"{prefix}, {text}" if prefix else text  # "robot, put the ..." (a pause after the wake phrase)
     seed = clip_seed(said, voice, condition.name, speed)
     speech = speak(said, voice, speed)
     lead, tail = PADDING[seed % len(PADDING)]
