@@ -89,7 +89,9 @@ def test_gain_brings_quiet_speech_to_the_target_and_never_clips():
 @needs_espeak
 def test_silero_vad_runs_offline_from_the_wheel_without_torch():
     code = ("import sys, numpy as np\nfrom vlm_ros.speech.silero import SileroVad, model_path\n"
-            "v = SileroVad()\nprint(model_path().endswith('silero_vad.onnx'), 'torch' in sys.modules)\n")
+            "from vlm_ros.speech.frontend import FrontEnd\nfrom vlm_ros.speech.config import FrontEndConfig\n"
+            "v, f = SileroVad(), FrontEnd(FrontEndConfig())\n"
+            "print(model_path().endswith('silero_vad.onnx'), 'torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "False"], out.stderr
     from vlm_ros.speech.silero import SileroVad

@@ -143,6 +143,29 @@ def evaluate(cmds: tuple[str, ...], non_cmds: tuple[str, ...], voice_list: list[
     return Report([t for part in parts for t in part.trials], time.perf_counter() - t0)
 
 
+def rescore(lines: Iterable[str], min_confidence: float) -> Report:
+    """A report re-decided at another min_confidence from `--json` output, without decoding again.
+
+    Valid for runs made at a min_confidence at or below the new one (a trial only loses acceptance).
+    """
+    from vlm_ros.speech.grammar import CommandGrammar
+
+    grammar, report = CommandGrammar.build(), Report()
+    for line in lines:
+        if not line.strip().startswith("{"):
+            continue
+        d = json.loads(line)
+        accepted = d["status"] in (OK, "low_confidence") and d["confidence"] >= min_confidence
+        heard = Recognition(OK if accepted else d["status"], d["text"], d["confidence"], d.get("program", ""))
+        if d["command"]:
+            a, b = grammar.parse(d["text"]), grammar.parse(d["said"])
+            correct = accepted and a is not None and b is not None and a.program == b.program
+        else:
+            correct = not accepted
+        report.trials.append(Trial(d["said"], d["voice"], d["condition"], d["command"], heard, correct))
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vlm_ros.speech.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="espeak", help=f"comma-separated, from {', '.join(ENGINES)}")
@@ -154,9 +177,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a speech parameter, e.g. --set vad=energy (YAML value)")
     parser.add_argument("--jobs", type=int, default=1, help="conditions evaluated in parallel processes")
+    parser.add_argument("--from-json", metavar="FILE", help="re-tabulate a --json run at --min-confidence "
+                        "instead of decoding (the run's own min_confidence must be at or below it)")
+    parser.add_argument("--min-confidence", type=float, default=None, help="override min_confidence")
     parser.add_argument("--json", action="store_true", help="print every trial as JSON lines")
     args = parser.parse_args(argv)
     import yaml
+
+    if args.from_json:
+        from vlm_ros.speech.config import DecisionConfig
+
+        t = DecisionConfig().min_confidence if args.min_confidence is None else args.min_confidence
+        with open(args.from_json) as f:
+            report = rescore(f, t)
+        print(f"{report.table()}\n\ncommand accuracy {report.accuracy():.1%} ({len(report.commands())} clips); "
+              f"non-commands published {report.false_accept_rate():.2%} ({len(report.non_commands())} clips) "
+              f"at min_confidence {t:g}")
+        return 0
 
     engines = [e for e in args.engines.split(",") if e]
     missing = missing_engines(engines)
@@ -165,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         engines = [e for e in engines if e not in missing]
     conditions = [Condition("clean")] + [Condition.parse(c) for c in args.noise.split(",") if c]
     overrides = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
+    if args.min_confidence is not None:
+        overrides["min_confidence"] = args.min_confidence
     cmds = command_subset(args.commands)
     non_cmds = NON_COMMANDS[::args.non_commands] if args.non_commands else ()
     report = evaluate(cmds, non_cmds, voices(engines), conditions, args.wake_phrase, overrides, args.jobs)
