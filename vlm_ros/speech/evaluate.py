@@ -78,8 +78,13 @@ class Report:
 
 
 def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str], conditions: Iterable[Condition],
-        command: bool, report: Report | None = None, prefix: str = "", speed: float = 1.0) -> Report:
-    """Speak each text in each voice and condition; recognise each clip as one stream."""
+        command: bool, report: Report | None = None, prefix: str = "", speed: float = 1.0,
+        log: str = "") -> Report:
+    """Speak each text in each voice and condition; recognise each clip as one stream.
+
+    log: a file every trial is appended to as a JSON line as soon as it is scored (a long run can be
+    tabulated with --from-json while it goes on, or after it was stopped).
+    """
     report = report or Report()
     t0 = time.perf_counter()
     for condition in conditions:
@@ -91,9 +96,18 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
                     correct = heard.status == OK and same(pipeline, heard.text, text)
                 else:
                     correct = not any(r.status == OK for r in results)
-                report.trials.append(Trial(text, voice, condition.name, command, heard, correct))
+                trial = Trial(text, voice, condition.name, command, heard, correct)
+                report.trials.append(trial)
+                if log:
+                    with open(log, "a") as f:
+                        f.write(trial_json(trial) + "\n")
     report.seconds += time.perf_counter() - t0
     return report
+
+
+def trial_json(t: Trial) -> str:
+    return json.dumps({"said": t.said, "voice": t.voice, "condition": t.condition, "command": t.command,
+                       "correct": t.correct, **t.heard.to_dict()})
 
 
 def hear(pipeline: SpeechPipeline, clip) -> list[Recognition]:
@@ -122,16 +136,16 @@ def make_pipeline(wake_phrase: str = "", **overrides: object) -> SpeechPipeline:
 
 def _run_condition(job: tuple) -> Report:
     """One condition in a worker process (--jobs): its own pipeline, the same clips."""
-    wake, overrides, cmds, non_cmds, voice_list, condition = job
+    wake, overrides, cmds, non_cmds, voice_list, condition, log = job
     pipeline = make_pipeline(wake, **overrides)
-    report = run(pipeline, cmds, voice_list, [condition], True, prefix=wake)
-    return run(pipeline, non_cmds, voice_list, [condition], False, report) if non_cmds else report
+    report = run(pipeline, cmds, voice_list, [condition], True, prefix=wake, log=log)
+    return run(pipeline, non_cmds, voice_list, [condition], False, report, log=log) if non_cmds else report
 
 
 def evaluate(cmds: tuple[str, ...], non_cmds: tuple[str, ...], voice_list: list[str], conditions: list[Condition],
-             wake_phrase: str = "", overrides: dict | None = None, jobs: int = 1) -> Report:
+             wake_phrase: str = "", overrides: dict | None = None, jobs: int = 1, log: str = "") -> Report:
     """Every clip of the evaluation, one condition per process when jobs > 1; trials in condition order."""
-    work = [(wake_phrase, overrides or {}, cmds, non_cmds, voice_list, c) for c in conditions]
+    work = [(wake_phrase, overrides or {}, cmds, non_cmds, voice_list, c, log) for c in conditions]
     t0 = time.perf_counter()
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -181,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                         "instead of decoding (the run's own min_confidence must be at or below it)")
     parser.add_argument("--min-confidence", type=float, default=None, help="override min_confidence")
     parser.add_argument("--json", action="store_true", help="print every trial as JSON lines")
+    parser.add_argument("--log", default="", metavar="FILE", help="append every trial to FILE as it is scored")
     args = parser.parse_args(argv)
     import yaml
 
@@ -206,11 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         overrides["min_confidence"] = args.min_confidence
     cmds = command_subset(args.commands)
     non_cmds = NON_COMMANDS[::args.non_commands] if args.non_commands else ()
-    report = evaluate(cmds, non_cmds, voices(engines), conditions, args.wake_phrase, overrides, args.jobs)
+    report = evaluate(cmds, non_cmds, voices(engines), conditions, args.wake_phrase, overrides, args.jobs, args.log)
     for t in report.trials if args.json else report.errors():
-        line = {"said": t.said, "voice": t.voice, "condition": t.condition, "command": t.command,
-                "correct": t.correct, **t.heard.to_dict()}
-        print(json.dumps(line) if args.json else f"{'MISS' if t.command else 'FALSE ACCEPT'} {t.voice} "
+        print(trial_json(t) if args.json else f"{'MISS' if t.command else 'FALSE ACCEPT'} {t.voice} "
               f"{t.condition}: {t.said!r} -> {t.heard.text!r} ({t.heard.status}, {t.heard.confidence:.2f})")
     n, k = len(report.commands()), len(report.non_commands())
     print(f"\n{report.table()}\n", file=sys.stderr)
