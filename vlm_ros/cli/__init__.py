@@ -25,6 +25,7 @@ SUBCOMMANDS: list[str] = [
     "export",
     "build-engine",
     "bench-latency",
+    "soak",
 ]
 
 

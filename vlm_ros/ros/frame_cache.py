@@ -2,6 +2,8 @@
 
 Messages are kept raw and converted when an instruction arrives, so a malformed image
 costs nothing until it is used and then becomes an ERROR plan that names the problem.
+The node hands images over still serialized (vlm_ros.ros.lazy_message.LazyMessage): only
+the pair a request grounds on is ever deserialized, and only references are kept.
 Pairing is approximate-time: the newest colour image with the depth image whose stamp
 is closest, if within `slop`.
 """
@@ -15,7 +17,15 @@ from typing import Any
 
 
 def stamp_ns(msg: Any) -> int:
+    lazy = getattr(msg, "stamp_ns", None)  # a LazyMessage knows its stamp without deserializing
+    if isinstance(lazy, int):
+        return lazy
     return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+
+
+def _resolved(msg: Any) -> Any:
+    """The message itself: deserialized (once) if it is still a LazyMessage."""
+    return msg.msg if hasattr(msg, "nbytes") and hasattr(msg, "msg") else msg
 
 
 @dataclass
@@ -62,5 +72,9 @@ class FrameCache:
                 target = stamp_ns(image)
                 depth = min(self._depths, key=lambda d: abs(stamp_ns(d) - target), default=None)
                 if depth is not None and abs(stamp_ns(depth) - target) <= self.slop_ns:
-                    return RawFrame(image, depth, self._camera_info)
-            return RawFrame(self._images[-1], None, self._camera_info)
+                    pair = image, depth
+                    break
+            else:
+                pair = self._images[-1], None
+            camera_info = self._camera_info
+        return RawFrame(_resolved(pair[0]), _resolved(pair[1]) if pair[1] is not None else None, camera_info)

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TransformStamped
-from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -29,14 +28,18 @@ from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
 from vlm_ros.grounding.validator import Workspace
+from vlm_ros.ros.callback_guard import CallbackGuard
+from vlm_ros.ros.execute_action import ExecuteActions
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
+from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.markers import plan_markers
+from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, time_ns, transform_msg_to_matrix
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
+from vlm_ros.ros.request_gate import RateLimiter, RequestGate
 from vlm_ros.ros.spin import spin_node
 from vlm_ros.visualization import draw_plan
-from vlm_ros_interfaces.action import ExecuteInstruction, ExecutePlan
 from vlm_ros_interfaces.msg import ActionPlan
 from vlm_ros_interfaces.srv import GroundInstruction
 
@@ -46,6 +49,7 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability
 class GroundingNode(Node):
     def __init__(self, **kwargs: Any):
         super().__init__("grounding_node", **kwargs)
+        fix_mmap_threshold()  # huge frames must not leave RSS above baseline (vlm_ros.ros.memory)
         for spec in GROUNDING_PARAMETERS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
         p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
@@ -59,21 +63,32 @@ class GroundingNode(Node):
         self._latencies: deque[float] = deque(maxlen=200)
         self._status_counts: Counter[str] = Counter()
         self._last_message = ""
+        self.guard = CallbackGuard(self.get_logger())
+        # grounding is serial; the gate bounds the queue and keeps the topic to a share of one
+        self.requests = RequestGate(p["max_pending_requests"], source_limits={"topic": 1})
+        self.instruction_rate = RateLimiter(p["max_instruction_rate_hz"])
         group = ReentrantCallbackGroup()
+        guard = self.guard.wrap
 
+        # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
+        self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         if p["use_compressed"]:
-            self.create_subscription(CompressedImage, "image/compressed", self.cache.add_image,
+            self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
                                      qos_profile_sensor_data, callback_group=group)
         else:
-            self.create_subscription(Image, "image", self.cache.add_image, qos_profile_sensor_data,
-                                     callback_group=group)
-        self.create_subscription(Image, "depth", self.cache.add_depth, qos_profile_sensor_data, callback_group=group)
-        self.create_subscription(CameraInfo, "camera_info", self.cache.add_camera_info, qos_profile_sensor_data,
+            self.create_subscription(Image, "image", guard("image", self.ingest.image), qos_profile_sensor_data,
+                                     callback_group=group, raw=True)
+        self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
+                                 callback_group=group, raw=True)
+        self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
+                                 qos_profile_sensor_data, callback_group=group)
+        self.create_subscription(TransformStamped, "camera_pose", guard("camera_pose", self._on_camera_pose),
+                                 LATCHED, callback_group=group)
+        self.create_subscription(String, "instruction", guard("instruction", self._on_instruction), 10,
                                  callback_group=group)
-        self.create_subscription(TransformStamped, "camera_pose", self._on_camera_pose, LATCHED, callback_group=group)
-        self.create_subscription(String, "instruction", self._on_instruction, 10, callback_group=group)
         if p["backend"] == "oracle" and self.pipeline is not None:
-            self.create_subscription(String, "oracle/program", lambda m: self.pipeline.grounder.set_program(m.data),
+            self.create_subscription(String, "oracle/program",
+                                     guard("oracle/program", lambda m: self.pipeline.grounder.set_program(m.data)),
                                      LATCHED, callback_group=group)
 
         self.plan_pub = self.create_publisher(ActionPlan, "plan", 10)
@@ -81,14 +96,14 @@ class GroundingNode(Node):
         self.marker_pub = self.create_publisher(MarkerArray, "markers", 1)
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
-        self.create_service(GroundInstruction, "ground", self._on_ground, callback_group=group)
-        self.execute_server = ActionServer(
-            self, ExecuteInstruction, "execute", self._on_execute, callback_group=group,
-            goal_callback=lambda _goal: GoalResponse.ACCEPT, cancel_callback=lambda _goal: CancelResponse.ACCEPT)
-        self.executor_client = (
-            ActionClient(self, ExecutePlan, p["execute_plan_action"], callback_group=group)
-            if p["execute_plan_action"] else None)
-        self.create_timer(p["diagnostics_period_s"], self._publish_diagnostics, callback_group=group)
+        # rclpy's default service QoS keeps 10 requests: callers beyond it would never be answered, not even "busy"
+        service_qos = QoSProfile(depth=max(1000, 10 * p["max_pending_requests"]),
+                                 reliability=ReliabilityPolicy.RELIABLE)
+        self.create_service(GroundInstruction, "ground", self._on_ground, qos_profile=service_qos,
+                            callback_group=group)
+        self.execution = ExecuteActions(self, group)  # `execute` action, `stop` service, the executor client
+        self.create_timer(p["diagnostics_period_s"], guard("diagnostics", self._publish_diagnostics),
+                          callback_group=group)
         self.get_logger().info(
             f"ready: model {self.pipeline.model_id if self.pipeline else 'NOT LOADED'}, "
             f"image topic {self.resolve_topic_name('image/compressed' if p['use_compressed'] else 'image')}")
@@ -111,13 +126,14 @@ class GroundingNode(Node):
             self.get_logger().error(f"could not load the model ({p['backend']}): {self.load_error}")
 
     # --- grounding ---------------------------------------------------------------------------------------
-    def _raw_frame(self, not_before_ns: int):
-        """The latest frame, waiting up to frame_wait_s for one new enough.
+    def _raw_frame(self, not_before_ns: int, deadline: float | None = None):
+        """The latest frame, waiting until `deadline` (monotonic; default frame_wait_s from now) for one new enough.
 
         New enough means stamped at or after `not_before` when the request names one, and
         within max_frame_age_s of now otherwise: a camera stream that dropped a few frames
         (best-effort QoS on a loaded machine) should delay a plan, not fail it. When nothing
         new enough arrives, the stale frame is returned and the pipeline reports its age.
+        The deadline counts from when the request arrived, so time spent queued is not waited twice.
         """
         raw = self.cache.latest()
         max_age_s = self.params["max_frame_age_s"]
@@ -126,7 +142,8 @@ class GroundingNode(Node):
             if max_age_s <= 0:
                 return raw
             not_before_ns = self.get_clock().now().nanoseconds - int(max_age_s * 1e9)
-        deadline = time.monotonic() + self.params["frame_wait_s"]
+        if deadline is None:
+            deadline = time.monotonic() + self.params["frame_wait_s"]
         # both halves must be new: an old depth image within the sync slop may show the scene before a change
         while raw is None or raw.depth is None or min(stamp_ns(raw.image), stamp_ns(raw.depth)) < not_before_ns:
             if time.monotonic() > deadline:
@@ -138,8 +155,12 @@ class GroundingNode(Node):
             raw = self.cache.latest()
         return raw
 
-    def ground(self, instruction: str, not_before_ns: int = 0) -> Plan:
-        """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers."""
+    def ground(self, instruction: str, not_before_ns: int = 0, deadline: float | None = None) -> Plan:
+        """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers.
+
+        Never raises: whatever fails below (backend, projection, drawing, message conversion) becomes
+        an ERROR plan, and the plan returned always converts to a message.
+        """
         frame: RGBDFrame | None = None
         with self._lock:
             if self.pipeline is None:
@@ -147,18 +168,53 @@ class GroundingNode(Node):
             else:
                 try:
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
-                    raw = self._raw_frame(not_before_ns)
+                    raw = self._raw_frame(not_before_ns, deadline)
+                    self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
                     frame = frame_from_raw(raw) if raw is not None else None
                     plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
                 except InputError as error:
                     plan = Plan(instruction, PlanStatus.ERROR, str(error), model_id=self.pipeline.model_id)
                 except Exception as error:  # a bug must cost one plan, never the node
-                    self.get_logger().error(f"grounding failed: {error!r}")
-                    plan = Plan(instruction, PlanStatus.ERROR, f"Internal error while grounding: {error}",
-                                model_id=self.pipeline.model_id)
+                    plan = self.internal_error(plan_instruction=instruction, stage="grounding", error=error)
             plan.frame_id = self.params["base_frame"]
-            self._record(plan)
-        self._publish(plan, frame)
+            messages = self._messages(plan, frame)
+            self._record(messages[0])
+        self._publish(*messages)
+        return messages[0]
+
+    def internal_error(self, plan_instruction: str, stage: str, error: BaseException) -> Plan:
+        self.get_logger().error(f"{stage} failed: {error!r}")
+        model_id = self.pipeline.model_id if self.pipeline is not None else ""
+        plan = Plan(plan_instruction, PlanStatus.ERROR, f"Internal error while {stage}: {error}"[:500],
+                    model_id=model_id)
+        plan.frame_id = self.params["base_frame"]
+        return plan
+
+    def _messages(self, plan: Plan, frame: RGBDFrame | None) -> tuple[Plan, ActionPlan, MarkerArray, Image | None]:
+        """Everything to publish for `plan`; a plan that cannot be drawn or converted becomes an ERROR plan."""
+        try:
+            msg = plan_to_msg(plan)
+            markers = plan_markers(plan)
+            image = None
+            if self.params["publish_debug_image"] and frame is not None:
+                image = numpy_to_image(draw_plan(frame.rgb, plan), "rgb8")
+                image.header.stamp = msg.header.stamp
+                image.header.frame_id = frame.frame_id
+            return plan, msg, markers, image
+        except Exception as error:  # e.g. a pixel cv2 cannot draw: the plan is not trustworthy either
+            plan = self.internal_error(plan.instruction, "drawing or converting the plan", error)
+            return plan, plan_to_msg(plan), plan_markers(plan), None
+
+    def submit(self, instruction: str, not_before_ns: int = 0, source: str = "service"):
+        """Queue a grounding request; a concurrent.futures.Future of its Plan, or None when busy."""
+        deadline = time.monotonic() + self.params["frame_wait_s"]
+        return self.requests.submit(self.ground, instruction, not_before_ns, deadline, source=source)
+
+    def busy_plan(self, instruction: str) -> Plan:
+        plan = Plan(instruction, PlanStatus.ERROR, self.requests.busy_message(),
+                    model_id=self.pipeline.model_id if self.pipeline is not None else "")
+        plan.frame_id = self.params["base_frame"]
+        self._record(plan)
         return plan
 
     def _record(self, plan: Plan) -> None:
@@ -172,13 +228,10 @@ class GroundingNode(Node):
         else:
             self.get_logger().warning(text)
 
-    def _publish(self, plan: Plan, frame: RGBDFrame | None) -> None:
-        self.plan_pub.publish(plan_to_msg(plan))
-        self.marker_pub.publish(plan_markers(plan))
-        if self.params["publish_debug_image"] and frame is not None:
-            image = numpy_to_image(draw_plan(frame.rgb, plan), "rgb8")
-            image.header.stamp = plan_to_msg(plan).header.stamp
-            image.header.frame_id = frame.frame_id
+    def _publish(self, plan: Plan, msg: ActionPlan, markers: MarkerArray, image: Image | None) -> None:
+        self.plan_pub.publish(msg)
+        self.marker_pub.publish(markers)
+        if image is not None:
             self.debug_pub.publish(image)
 
     # --- callbacks ---------------------------------------------------------------------------------------
@@ -192,72 +245,31 @@ class GroundingNode(Node):
             self.pipeline.projector.camera_to_base = matrix
 
     def _on_instruction(self, msg: String) -> None:
+        """Rate-limited, at most one queued: a flood costs the service one grounding at most."""
+        if not self.instruction_rate.allow():
+            self.get_logger().warning("instruction topic over max_instruction_rate_hz: message dropped",
+                                      throttle_duration_sec=5.0)
+            return
+        future = self.submit(msg.data, source="topic")
+        if future is None:
+            self.get_logger().warning("instruction dropped: a topic instruction is still queued",
+                                      throttle_duration_sec=5.0)
+            return
         if self.params["execute_topic_instructions"]:
-            plan = self.ground(msg.data)
-            if plan.ok:
-                self._execute_plan(plan, None)
-        else:
-            self.ground(msg.data)
+            future.add_done_callback(self.guard.wrap("topic execution", self.execution.execute_in_background))
 
-    def _on_ground(self, request: GroundInstruction.Request, response: GroundInstruction.Response):
-        response.plan = plan_to_msg(self.ground(request.instruction, time_ns(request.not_before)))
+    async def _on_ground(self, request: GroundInstruction.Request, response: GroundInstruction.Response):
+        """Async: a queued request holds no executor thread, so "busy" answers go out at once."""
+        future = self.submit(request.instruction, time_ns(request.not_before))
+        if future is None:
+            plan = self.busy_plan(request.instruction)
+        else:
+            plan = await _awaitable(future, self.executor)
+        response.plan = plan_to_msg(plan)
         return response
 
-    def _on_execute(self, goal_handle) -> ExecuteInstruction.Result:
-        request = goal_handle.request
-        goal_handle.publish_feedback(ExecuteInstruction.Feedback(stage="grounding", detail=request.instruction))
-        plan = self.ground(request.instruction, time_ns(request.not_before))
-        result = ExecuteInstruction.Result(plan=plan_to_msg(plan))
-        if not plan.ok:
-            result.success, result.message = False, plan.message
-        elif request.dry_run:
-            result.success, result.message = True, "Dry run: the plan was grounded and not executed."
-        else:
-            result.success, result.message, result.step_results = self._execute_plan(plan, goal_handle)
-        goal_handle.publish_feedback(ExecuteInstruction.Feedback(stage="done", detail=result.message))
-        if result.success:
-            goal_handle.succeed()
-        else:
-            goal_handle.abort()
-        return result
-
-    def _execute_plan(self, plan: Plan, goal_handle) -> tuple[bool, str, list]:
-        """Send the plan to the execute_plan server and wait; feedback is forwarded to our client."""
-        client = self.executor_client
-        if client is None:
-            return False, "No executor is configured (execute_plan_action is empty).", []
-        if not client.wait_for_server(timeout_sec=5.0):
-            return False, f"The executor action {client._action_name!r} is not available.", []
-        total = len(plan.steps)
-
-        def forward(feedback_msg) -> None:
-            if goal_handle is not None:
-                fb = feedback_msg.feedback
-                goal_handle.publish_feedback(ExecuteInstruction.Feedback(
-                    stage="executing", step=fb.step, total_steps=fb.total_steps or total, detail=fb.detail))
-
-        done = threading.Event()
-        box: dict[str, Any] = {}
-        send_future = client.send_goal_async(ExecutePlan.Goal(plan=plan_to_msg(plan)), feedback_callback=forward)
-
-        def on_goal(future) -> None:
-            handle = future.result()
-            if not handle.accepted:
-                box["error"] = "The executor rejected the plan."
-                done.set()
-                return
-            handle.get_result_async().add_done_callback(lambda f: (box.setdefault("result", f.result().result),
-                                                                   done.set()))
-
-        send_future.add_done_callback(on_goal)
-        if not done.wait(self.params["execute_timeout_s"]):
-            return False, f"The executor did not finish within {self.params['execute_timeout_s']:.0f} s.", []
-        if "error" in box:
-            return False, box["error"], []
-        executed = box["result"]
-        return bool(executed.success), executed.message, list(executed.results)
-
     def _publish_diagnostics(self) -> None:
+        release_free_memory()  # once a period: what huge frames left in the heap goes back to the OS
         status = DiagnosticStatus(name=f"{self.get_name()}: grounding", hardware_id="vlm_ros")
         latencies = np.array(self._latencies) if self._latencies else None
         if self.pipeline is None:
@@ -269,6 +281,7 @@ class GroundingNode(Node):
         values = {
             "model_id": self.pipeline.model_id if self.pipeline else "",
             "frames_received": json.dumps(self.cache.received),
+            "frames_refused": json.dumps(self.ingest.refused),
             "plans": json.dumps(dict(self._status_counts)),
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
@@ -278,6 +291,20 @@ class GroundingNode(Node):
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self.diag_pub.publish(array)
+
+
+async def _awaitable(future, executor):
+    """Await a concurrent.futures.Future inside an rclpy coroutine callback.
+
+    rclpy resumes a waiting coroutine only when its executor wakes; a done callback on the
+    rclpy future makes set_result (from the worker thread) wake it at once.
+    """
+    from rclpy.task import Future as RclpyFuture
+
+    done = RclpyFuture(executor=executor)
+    done.add_done_callback(lambda _f: None)
+    future.add_done_callback(lambda f: done.set_result(f.result()))
+    return await done
 
 
 def main(args: list[str] | None = None) -> None:

@@ -58,6 +58,13 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
     ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
+    ParamSpec("max_pending_requests", 8, "Grounding requests (ground, execute, instruction) queued or running "
+              "at once; beyond it a request is answered at once with a busy ERROR.", 1, 1000),
+    ParamSpec("max_instruction_rate_hz", 2.0, "Most instruction-topic messages grounded per second; more are "
+              "dropped (the topic may also hold only one queued request); 0 disables the limit.", 0.0, 1000.0),
+    ParamSpec("max_image_bytes", 50_000_000, "Largest colour or depth image accepted (bytes; for compressed "
+              "images, the size they would decode to, read from the header before decoding); larger ones are "
+              "refused on arrival.", 1000, 2_000_000_000),
 )
 
 

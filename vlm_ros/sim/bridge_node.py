@@ -87,7 +87,7 @@ class SimBridgeNode(Node):
         group = ReentrantCallbackGroup()
         ActionServer(self, ExecutePlan, "execute_plan", self._on_execute, callback_group=group,
                      goal_callback=lambda _goal: GoalResponse.ACCEPT,
-                     cancel_callback=lambda _goal: CancelResponse.REJECT)
+                     cancel_callback=lambda _goal: CancelResponse.ACCEPT)  # halts the arm within a waypoint
         self.create_service(ResetScene, "reset_scene", self._on_reset, callback_group=group)
         self.create_service(CheckTask, "check_task", self._on_check, callback_group=group)
         self.get_logger().info(f"ready: task {p['task'] or 'random'}, {p['width']}x{p['height']} at {p['rate_hz']} Hz")
@@ -176,9 +176,12 @@ class SimBridgeNode(Node):
 
         with self.sim_lock:
             self.plan_status = plan.status
-            outcome = self.plan_executor.execute(plan, feedback)
+            outcome = self.plan_executor.execute(plan, feedback, lambda: goal_handle.is_cancel_requested)
             self._publish_frame()
-        goal_handle.succeed()  # the action ran; `success` says whether the plan did
+        if outcome.cancelled and goal_handle.is_cancel_requested:
+            goal_handle.canceled()  # the arm halted where it was, suction held (see vlm_ros.sim.executor)
+        else:
+            goal_handle.succeed()  # the action ran; `success` says whether the plan did
         return ExecutePlan.Result(
             success=outcome.success, message=outcome.message,
             results=[StepResult(index=r.index, success=r.success, message=r.reason or r.detail)

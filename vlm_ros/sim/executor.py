@@ -4,20 +4,27 @@ Every target is checked (inside the workspace, reachable) before the arm moves a
 all; a failing step stops the plan, and the arm always ends released and at home
 (or at home still holding what it picked, when the plan succeeded) so the next
 plan can run.
+
+A cancel (should_stop() turning true) is checked between steps and at every motion
+waypoint within them: the arm halts where it is and holds its posture, and suction is
+HELD, so a carried block is not dropped onto whatever is below; no recovery motion
+follows (nothing moves after a cancel). The next plan starts from there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
 from vlm_ros.core.types import Plan, PlanStatus, Primitive, PrimitiveType
 from vlm_ros.core.vocabulary import DIRECTIONS
 from vlm_ros.sim.grasp import Gripper
-from vlm_ros.sim.motion import ArmMotion, up
+from vlm_ros.sim.motion import ArmMotion, MotionStopped, up
 from vlm_ros.sim.results import (
     BAD_PUSH,
+    CANCELLED,
     HAND_EMPTY,
     HAND_FULL,
     NO_TARGET,
@@ -53,8 +60,21 @@ class Executor:
         self.gripper = Gripper(sim, self.motion, grip_force)
 
     # --- plans ----------------------------------------------------------------------------
-    def execute(self, plan: Plan, feedback: Feedback | None = None) -> ExecutionResult:
-        """Run every step in order; stop at the first failure and recover."""
+    def execute(self, plan: Plan, feedback: Feedback | None = None,
+                should_stop: Callable[[], bool] | None = None) -> ExecutionResult:
+        """Run every step in order; stop at the first failure and recover, or halt at once on should_stop()."""
+        with self._stoppable(should_stop or (lambda: False)):
+            return self._execute(plan, feedback, self.motion.should_stop)
+
+    @contextmanager
+    def _stoppable(self, should_stop: Callable[[], bool]):
+        self.motion.should_stop = should_stop
+        try:
+            yield
+        finally:
+            self.motion.should_stop = lambda: False
+
+    def _execute(self, plan: Plan, feedback: Feedback | None, should_stop: Callable[[], bool]) -> ExecutionResult:
         if plan.status is not PlanStatus.OK:
             return ExecutionResult(False, f"plan is {plan.status.value}, nothing moved: {plan.message}")
         for i, step in enumerate(plan.steps):
@@ -65,17 +85,36 @@ class Executor:
                                        [StepResult(i, False, err.reason, err.detail)])
         results: list[StepResult] = []
         for i, step in enumerate(plan.steps):
+            if should_stop():
+                return self._cancelled(i, "before it started", results)
             if feedback is not None:
                 feedback(i, len(plan.steps), step.describe())
             try:
                 self.run_step(step)
+            except MotionStopped:
+                return self._cancelled(i, "during its motion", results)
             except StepFailed as err:
                 results.append(StepResult(i, False, err.reason, err.detail))
-                self.recover()
+                try:
+                    self.recover()
+                except MotionStopped:
+                    return self._cancelled(i, "while recovering from a failure", results[:-1])
                 return ExecutionResult(False, f"step {i + 1} ({step.type.value}) failed: {err.detail}", results)
             results.append(StepResult(i, True, "", f"{step.type.value} done"))
-        self.motion.home()
+        try:
+            self.motion.home()
+        except MotionStopped:
+            self.motion.halt()
+            return ExecutionResult(False, f"all {len(results)} steps done; cancelled on the way home, the arm "
+                                   "halted where it was", results, cancelled=True)
         return ExecutionResult(True, f"all {len(results)} steps done", results)
+
+    def _cancelled(self, index: int, when: str, results: list[StepResult]) -> ExecutionResult:
+        self.motion.halt()
+        held = f"; still holding the {self.gripper.held.label}" if self.gripper.held is not None else ""
+        results.append(StepResult(index, False, CANCELLED, f"cancelled {when}; the arm halted{held}"))
+        return ExecutionResult(False, f"cancelled at step {index + 1} ({when}) after {index} step(s) done; "
+                               f"the arm halted where it was{held}", results, cancelled=True)
 
     def recover(self) -> None:
         """Let go of anything held and go home: a state every plan can start from."""

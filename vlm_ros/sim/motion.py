@@ -7,6 +7,7 @@ where the emulated suction cup touches a block's top surface.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pybullet as p
@@ -17,6 +18,10 @@ TIP_OFFSET = 0.0083  # closed fingertips lie this far below panda_grasptarget [m
 READY = np.array([0.0, 0.0, 0.0, -2.2, 0.0, 2.2, np.pi / 4])  # elbow-up posture IK is pulled towards
 POS_TOL = 0.001  # IK accepted within this tool position error [m]
 ANGLE_TOL = 0.05  # ... and this tool axis error [rad]
+
+
+class MotionStopped(Exception):
+    """should_stop() held at a waypoint: the arm was halted where it was."""
 
 
 def up(dz: float) -> np.ndarray:
@@ -40,6 +45,7 @@ class ArmMotion:
         self.line_step = line_step  # tool travel per waypoint on straight lines [m]
         self.substeps = substeps  # physics steps per waypoint
         self.dt = time_step * substeps
+        self.should_stop: Callable[[], bool] = lambda: False  # checked at every waypoint (a cancel flag)
         ranges = robot.upper - robot.lower
         self._ik_limits = dict(
             lowerLimits=[*robot.lower, 0.0, 0.0], upperLimits=[*robot.upper, 0.04, 0.04],
@@ -108,9 +114,16 @@ class ArmMotion:
         n = max(1, math.ceil(float(np.max(np.abs(delta))) / self.joint_step))
         velocity = delta / n / self.dt
         for i in range(1, n + 1):
+            if self.should_stop():
+                self.halt()
+                raise MotionStopped("stopped between waypoints")
             self.robot.set_joints(start + delta * (i / n), velocity)
             self.step_fn(self.substeps)
         self.robot.set_joints(goal)
+
+    def halt(self) -> None:
+        """Hold the current posture with zero velocity (the motors keep it against gravity)."""
+        self.robot.set_joints(self.robot.joints())
 
     def move_line(self, tip: np.ndarray, yaw: float | None = None, step: float | None = None) -> bool:
         """Move the fingertips along a straight line to `tip`; False (arm stopped) if it leaves reach."""

@@ -13,6 +13,7 @@ NO_TARGET = "no target"
 HAND_EMPTY = "not holding anything"
 HAND_FULL = "already holding something"
 BAD_PUSH = "bad push direction"
+CANCELLED = "cancelled"
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ExecutionResult:
     success: bool
     message: str
     results: list[StepResult] = field(default_factory=list)
+    cancelled: bool = False  # stopped on request; the arm halted where it was
 
 
 class StepFailed(Exception):
