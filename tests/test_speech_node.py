@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 class Listener(Node):
     """Plays a microphone on `audio` and records what speech_node says."""
 
-    def __init__(self, namespace: str):
+    def __init__(self, namespace: str, serve_stop: bool = True):
         super().__init__("speech_test_user", namespace=namespace)
         self.audio_pub = self.create_publisher(AudioData, "audio", 100)
         self.instructions: list[str] = []
@@ -39,7 +39,8 @@ class Listener(Node):
         self.prompts: list[str] = []
         self.create_subscription(String, "speech_prompt", lambda m: self.prompts.append(m.data), 10)
         self.stop_calls = 0
-        self.create_service(Trigger, "stop", self._on_stop)  # what grounding_node serves: cancel the execution
+        if serve_stop:  # what grounding_node serves: cancel the running execution
+            self.create_service(Trigger, "stop", self._on_stop)
 
     def _on_stop(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         self.stop_calls += 1
