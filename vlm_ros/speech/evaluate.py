@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import sys
 import time
 from collections.abc import Iterable
@@ -135,11 +137,29 @@ def make_pipeline(wake_phrase: str = "", **overrides: object) -> SpeechPipeline:
 
 
 def _run_condition(job: tuple) -> Report:
-    """One condition in a worker process (--jobs): its own pipeline, the same clips."""
+    """One condition in a worker process (--jobs): its own pipeline, the same clips.
+
+    Clips run in a seeded random order, commands and non-commands mixed, so a run stopped early
+    (see --log) is a fair sample of the whole; clips already in the log are not decoded again.
+    """
     wake, overrides, cmds, non_cmds, voice_list, condition, log = job
     pipeline = make_pipeline(wake, **overrides)
-    report = run(pipeline, cmds, voice_list, [condition], True, prefix=wake, log=log)
-    return run(pipeline, non_cmds, voice_list, [condition], False, report, log=log) if non_cmds else report
+    clips = [(t, v, True) for t in cmds for v in voice_list] + [(t, v, False) for t in non_cmds for v in voice_list]
+    random.Random(condition.name).shuffle(clips)
+    done = _logged(log, condition.name)
+    report = Report()
+    for text, voice, command in clips:
+        if (text, voice, command) not in done:
+            run(pipeline, [text], [voice], [condition], command, report, prefix=wake if command else "", log=log)
+    return report
+
+
+def _logged(log: str, condition: str) -> set[tuple[str, str, bool]]:
+    if not log or not os.path.isfile(log):
+        return set()
+    with open(log) as f:
+        rows = [json.loads(line) for line in f if line.startswith("{")]
+    return {(r["said"], r["voice"], r["command"]) for r in rows if r["condition"] == condition}
 
 
 def evaluate(cmds: tuple[str, ...], non_cmds: tuple[str, ...], voice_list: list[str], conditions: list[Condition],
