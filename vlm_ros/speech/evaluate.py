@@ -72,7 +72,8 @@ class Report:
         head = ["condition", *engines, "all voices", "non-commands published"]
         rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for c in conditions:
-            cells = [f"{self.accuracy(condition=c, engine=e):.1%}" for e in engines]
+            cells = [f"{self.accuracy(condition=c, engine=e):.1%}" if self.commands(condition=c, engine=e) else "-"
+                     for e in engines]
             n, fa = len(self.commands(condition=c)), self.non_commands(condition=c)
             far = f"{sum(not t.correct for t in fa)}/{len(fa)}" if fa else "-"
             rows.append(f"| {c} | " + " | ".join(cells) + f" | **{self.accuracy(condition=c):.1%}** (n={n}) | {far} |")
