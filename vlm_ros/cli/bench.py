@@ -88,8 +88,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-attempts", type=int, default=1, help="grounding_node max_attempts (re-plans)")
     parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                         help="grounding_node verify: look again after execution (default on)")
-    parser.add_argument("--frame-wait-s", type=float, help="grounding_node frame_wait_s (raise it on a loaded "
-                                                           "machine, where frames arrive late)")
     parser.add_argument("--json", help="write the report here")
     parser.add_argument("--verbose", action="store_true", help="show the nodes' output")
     parser.set_defaults(func=run)
