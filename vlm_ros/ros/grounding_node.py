@@ -109,6 +109,11 @@ class GroundingNode(Node):
             f"ready: model {self.pipeline.model_id if self.pipeline else 'NOT LOADED'}, "
             f"image topic {self.resolve_topic_name('image/compressed' if p['use_compressed'] else 'image')}")
 
+    def destroy_node(self) -> None:
+        self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
+        self.requests.shutdown()
+        super().destroy_node()
+
     # --- setup -------------------------------------------------------------------------------------------
     def _load_model(self, p: dict[str, Any]) -> None:
         config = PipelineConfig(

@@ -100,6 +100,7 @@ class SimBridgeNode(Node):
             self._next_seed += 1
         if task and task not in TASKS:
             return ResetScene.Response(success=False, message=f"unknown task {task!r}; known: {', '.join(TASKS)}")
+        self.plan_executor.scene_reset()  # the sim's reset releases the suction; the executor must know
         if task:
             self.episode = TASKS[task].sample(self.sim, seed, template or None)
             self.oracle_pub.publish(String(data=oracle_plan(self.sim, self.episode)[0]))

@@ -116,6 +116,10 @@ class Executor:
         return ExecutionResult(False, f"cancelled at step {index + 1} ({when}) after {index} step(s) done; "
                                f"the arm halted where it was{held}", results, cancelled=True)
 
+    def scene_reset(self) -> None:
+        """Forget what the gripper held: a scene reset drops every weld (a cancel may have left one)."""
+        self.gripper.held = None
+
     def recover(self) -> None:
         """Let go of anything held and go home: a state every plan can start from."""
         self.gripper.release()
