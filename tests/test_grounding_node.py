@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -249,6 +250,18 @@ def test_execute_without_executor_fails_cleanly(graph):
 
 @pytest.mark.parametrize("graph", [{"backend": "torch", "model_path": "/nonexistent/model"}], indirect=True)
 def test_missing_model_is_reported_not_fatal(graph):
-    graph.publish_frame(rgb(), depth(), camera_info())
-    plan = graph.ground("pick the red block")
-    assert_error(plan, "not loaded", "/nonexistent/model")
+    """A model that does not load leaves the lifecycle node unconfigured, with the reason in /diagnostics."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from lifecycle_msgs.srv import GetState
+
+    client = graph.create_client(GetState, "grounding_node/get_state")
+    assert client.wait_for_service(timeout_sec=10.0)
+    assert client.call(GetState.Request(), timeout_sec=10.0).current_state.label == "unconfigured"
+    assert not graph.ground_client.wait_for_service(timeout_sec=0.5)  # nothing to call while unconfigured
+    statuses: list = []
+    graph.create_subscription(DiagnosticArray, "/diagnostics", lambda m: statuses.extend(m.status), 10)
+    deadline = time.monotonic() + 10.0
+    while not any("/nonexistent/model" in s.message for s in statuses):
+        assert time.monotonic() < deadline, [s.message for s in statuses]
+        time.sleep(0.05)
+    assert any(s.message.startswith("model not loaded") for s in statuses)

@@ -61,6 +61,13 @@ def still_serving(graph, node, program: str) -> None:
 @pytest.mark.parametrize("nodes", [{"test_program": HUGE_PIXEL}], indirect=True)
 def test_a_pixel_that_cannot_be_drawn_is_an_error_plan(nodes):
     node, graph = nodes
+    from sensor_msgs.msg import Image
+
+    graph.create_subscription(Image, "debug_image", lambda _msg: None, 1)  # debug images are drawn for subscribers
+    deadline = time.monotonic() + 5.0
+    while node.debug_pub.get_subscription_count() == 0:
+        assert time.monotonic() < deadline, "debug_image subscriber never matched"
+        time.sleep(0.02)
     graph.publish_frame(rgb(), depth(), camera_info())
     for _ in range(2):
         plan = graph.ground("put the red block on the left side")

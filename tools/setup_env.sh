@@ -41,21 +41,28 @@ if ! stamp_ok reqs "$reqs_hash"; then
   python -m pip install -q --disable-pip-version-check -r requirements/ros.txt -r requirements/python.txt 2>&1 | quiet_pip
   python tools/fix_ros_cmake_paths.py "$VENV"
   stamp_set reqs "$reqs_hash"
-  rm -f "$VENV/.stamp-interfaces"
+  rm -f "$VENV/.stamp-interfaces" "$VENV/.stamp-tf2-msgs"
 fi
 
-ifc_hash=$(hash_of $(find vlm_ros_interfaces -type f \( -name '*.msg' -o -name '*.srv' -o -name '*.action' -o -name CMakeLists.txt -o -name package.xml \) | sort))
-if ! stamp_ok interfaces "$ifc_hash"; then
-  log "building vlm_ros_interfaces into the venv (about 30 s)"
+# Interface packages built with CMake into the venv: ours, and a wire-compatible tf2_msgs (not on PyPI;
+# compat/COLCON_IGNORE keeps it out of a colcon workspace, where the real tf2_msgs comes from ROS).
+build_interfaces() {  # $1: stamp name, $2: package source folder
+  local name=$1 src=$2 pkg h
+  pkg=$(basename "$src")
+  h=$(hash_of $(find "$src" -type f \( -name '*.msg' -o -name '*.srv' -o -name '*.action' -o -name CMakeLists.txt -o -name package.xml \) | sort))
+  stamp_ok "$name" "$h" && return 0
+  log "building $pkg into the venv (about 30 s)"
   export AMENT_PREFIX_PATH=$VENV CMAKE_PREFIX_PATH=$VENV
-  rm -rf build/vlm_ros_interfaces && mkdir -p build
-  cmake -S vlm_ros_interfaces -B build/vlm_ros_interfaces -DCMAKE_INSTALL_PREFIX="$VENV" \
-    -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release >build/interfaces-configure.log 2>&1 \
-    || { tail -40 build/interfaces-configure.log; exit 1; }
-  cmake --build build/vlm_ros_interfaces -j"$(nproc)" >build/interfaces-build.log 2>&1 || { tail -40 build/interfaces-build.log; exit 1; }
-  cmake --install build/vlm_ros_interfaces >build/interfaces-install.log 2>&1 || { tail -40 build/interfaces-install.log; exit 1; }
-  stamp_set interfaces "$ifc_hash"
-fi
+  rm -rf "build/$pkg" && mkdir -p build
+  cmake -S "$src" -B "build/$pkg" -DCMAKE_INSTALL_PREFIX="$VENV" \
+    -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release >"build/$pkg-configure.log" 2>&1 \
+    || { tail -40 "build/$pkg-configure.log"; exit 1; }
+  cmake --build "build/$pkg" -j"$(nproc)" >"build/$pkg-build.log" 2>&1 || { tail -40 "build/$pkg-build.log"; exit 1; }
+  cmake --install "build/$pkg" >"build/$pkg-install.log" 2>&1 || { tail -40 "build/$pkg-install.log"; exit 1; }
+  stamp_set "$name" "$h"
+}
+build_interfaces interfaces vlm_ros_interfaces
+build_interfaces tf2-msgs compat/tf2_msgs
 
 pkg_hash=$(hash_of setup.py setup.cfg)
 if ! stamp_ok package "$pkg_hash"; then

@@ -25,4 +25,7 @@ def draw_plan(rgb: np.ndarray, plan: Plan) -> np.ndarray:
                         cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     cv2.putText(canvas, f"{plan.status.value}: {plan.message}"[:90], (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 colour, 1, cv2.LINE_AA)
+    for row, (key, value) in enumerate(sorted(plan.debug.items()), start=1):  # preprocessing, camera_pose source
+        cv2.putText(canvas, f"{key}: {value}"[:100], (8, 20 + 16 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                    (235, 235, 235), 1, cv2.LINE_AA)
     return canvas

@@ -25,6 +25,8 @@ SUBCOMMANDS: list[str] = [
     "export",
     "build-engine",
     "bench-latency",
+    "record",
+    "replay",
     "soak",
     "fuzz",
 ]

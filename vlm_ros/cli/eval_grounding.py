@@ -18,6 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="torch")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--width", type=int, default=640, help="render width [px] (e.g. 848 for a 16:9 camera)")
+    p.add_argument("--height", type=int, default=480, help="render height [px]; the vertical field of view is fixed")
+    p.add_argument("--preprocess", default=None, choices=["auto", "crop", "letterbox", "stretch"],
+                   help="override the model's aspect fitting (default: its processor's, auto)")
     p.add_argument("--json", default=None, help="write the summary here")
     p.add_argument("--details", default=None, help="write one JSON line per episode here")
     p.set_defaults(func=run)
@@ -42,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if templates in ("train", "heldout"):
         templates = TEMPLATE_DIR / templates
     grounder = load_grounder(args.model or DEFAULT_WEIGHTS_PATH, backend=args.backend, device=args.device)
-    summary, results = evaluate_grounder(grounder, args.episodes, args.seed, templates, synonyms=args.synonyms)
+    if args.preprocess:
+        grounder.processor.config.aspect_mode = args.preprocess
+    summary, results = evaluate_grounder(grounder, args.episodes, args.seed, templates, synonyms=args.synonyms,
+                                         width=args.width, height=args.height)
+    summary["render"] = f"{args.width}x{args.height}"
+    summary["preprocess"] = grounder.processor.describe(args.width, args.height)
     summary["model"] = grounder.model_id
     summary["templates"] = str(templates) if templates else "bench"
     summary["synonyms"] = args.synonyms

@@ -44,6 +44,7 @@ def plan_to_dict(plan: Plan) -> dict:
         "instruction": plan.instruction, "status": plan.status.value, "message": plan.message,
         "model_id": plan.model_id, "raw_output": plan.raw_output, "frame_id": plan.frame_id,
         "latency_ms": {k: round(v, 2) for k, v in plan.latency_ms.items()},
+        "debug": dict(plan.debug),  # e.g. the aspect-ratio preprocessing
         "steps": [{"type": s.type.value, "target": s.target_label,
                    "pixel": list(s.pixel) if s.pixel is not None else None,
                    "position": [round(float(v), 4) for v in s.position] if s.position is not None else None,
@@ -71,7 +72,8 @@ def ground_files(args: argparse.Namespace) -> Plan:
                     model_id=grounder.model_id, raw_output=result.raw_output, latency_ms=result.latency_ms)
     return Plan(text, PlanStatus.OK, "Grounded in 2D (give --depth and --camera-info for 3D targets).",
                 steps=result.program.steps, model_id=grounder.model_id, raw_output=result.raw_output,
-                latency_ms=result.latency_ms, frame_id="image")
+                latency_ms=result.latency_ms, frame_id="image",
+                debug={"preprocess": result.preprocess} if result.preprocess else {})
 
 
 def run(args: argparse.Namespace) -> int:

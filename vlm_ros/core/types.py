@@ -42,7 +42,7 @@ PLAN_STATUS_CODES: dict[PlanStatus, int] = {PlanStatus.OK: 0, PlanStatus.REFUSED
 
 @dataclass
 class CameraIntrinsics:
-    """Pinhole intrinsics of an undistorted image [px]."""
+    """Pinhole intrinsics [px] and, for a raw (unrectified) image, its lens distortion."""
 
     fx: float
     fy: float
@@ -50,6 +50,8 @@ class CameraIntrinsics:
     cy: float
     width: int
     height: int
+    distortion_model: str = ""  # plumb_bob | rational_polynomial | equidistant; "" when rectified
+    d: tuple[float, ...] = ()  # CameraInfo D coefficients of distortion_model; () when rectified
 
     def matrix(self) -> np.ndarray:
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
@@ -102,6 +104,7 @@ class Plan:
     latency_ms: dict[str, float] = field(default_factory=dict)
     stamp_ns: int = 0
     frame_id: str = "base_link"
+    debug: dict[str, str] = field(default_factory=dict)  # e.g. preprocess, camera_pose source; for people
 
     @property
     def ok(self) -> bool:

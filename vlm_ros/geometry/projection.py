@@ -8,19 +8,28 @@ import numpy as np
 
 from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import CameraIntrinsics
+from vlm_ros.geometry.distortion import distort_normalized, undistort_normalized
 from vlm_ros.geometry.transforms import transform_point
 
 
 def back_project(u: float, v: float, depth_m: float, intrinsics: CameraIntrinsics) -> np.ndarray:
-    """Pixel (u, v) at optical-axis depth → point in the camera optical frame [m]."""
+    """Pixel (u, v) at optical-axis depth → point in the camera optical frame [m].
+
+    A raw image's pixel is undistorted first (intrinsics.d), so lens distortion does not move targets.
+    """
+    if intrinsics.d:
+        xn, yn = undistort_normalized(u, v, intrinsics.matrix(), intrinsics.distortion_model, intrinsics.d)
+        return np.array([xn * depth_m, yn * depth_m, depth_m])
     x = (u - intrinsics.cx) * depth_m / intrinsics.fx
     y = (v - intrinsics.cy) * depth_m / intrinsics.fy
     return np.array([x, y, depth_m])
 
 
 def project(point_camera: np.ndarray, intrinsics: CameraIntrinsics) -> tuple[float, float]:
-    """Point in the camera optical frame → pixel (u, v)."""
+    """Point in the camera optical frame → pixel (u, v), distorted like the raw image when intrinsics.d."""
     x, y, z = point_camera
+    if intrinsics.d:
+        return distort_normalized(x / z, y / z, intrinsics.matrix(), intrinsics.distortion_model, intrinsics.d)
     return intrinsics.fx * x / z + intrinsics.cx, intrinsics.fy * y / z + intrinsics.cy
 
 

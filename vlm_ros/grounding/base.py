@@ -17,6 +17,7 @@ class GroundingResult:
     program: Program
     raw_output: str
     latency_ms: dict[str, float] = field(default_factory=dict)  # stage -> ms
+    preprocess: str = ""  # how the image was fitted to the model's input (crop/letterbox), for debug output
 
 
 class Grounder(Protocol):

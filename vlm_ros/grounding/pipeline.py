@@ -130,7 +130,9 @@ class GroundingPipeline:
     def model_id(self) -> str:
         return self.grounder.model_id
 
-    def run(self, frame: RGBDFrame | None, instruction: str, now_ns: int = 0) -> Plan:
+    def run(self, frame: RGBDFrame | None, instruction: str, now_ns: int = 0,
+            camera_to_base: np.ndarray | None = None) -> Plan:
+        """camera_to_base: this frame's camera→base transform (e.g. from tf at its stamp); default the projector's."""
         start = time.perf_counter()
         plan = Plan(instruction=instruction, status=PlanStatus.ERROR, message="", model_id=self.model_id,
                     frame_id=self.config.base_frame)
@@ -140,12 +142,16 @@ class GroundingPipeline:
             plan.stamp_ns = frame.stamp_ns
             result = self.grounder.ground(frame.rgb, text)
             plan.raw_output, plan.latency_ms = result.raw_output, dict(result.latency_ms)
+            if getattr(result, "preprocess", ""):
+                plan.debug["preprocess"] = result.preprocess
             if result.program.refused:
                 raise GroundingRefusal(refusal_message(result.program.refused_label or "", text))
             check_model_steps(result.program.steps, frame, grounder_vocabulary(self.grounder), text,
                               self.config.max_box_fraction)
             t0 = time.perf_counter()
-            plan.steps = [self._locate(step, frame) for step in result.program.steps]
+            projector = self.projector if camera_to_base is None else Projector(camera_to_base,
+                                                                                 self.projector.depth_window)
+            plan.steps = [self._locate(step, frame, projector) for step in result.program.steps]
             spread_shared_places(plan.steps, self.config.place_spread)
             plan.latency_ms["projection"] = (time.perf_counter() - t0) * 1e3
             validate_steps(plan.steps, self.config.workspace)
@@ -159,7 +165,7 @@ class GroundingPipeline:
         plan.latency_ms["total"] = (time.perf_counter() - start) * 1e3
         return plan
 
-    def _locate(self, step: Primitive, frame: RGBDFrame) -> Primitive:
+    def _locate(self, step: Primitive, frame: RGBDFrame, projector: Projector) -> Primitive:
         """Give a step its base-frame target: named locations from config, objects from depth."""
         if not step.type.needs_target:
             return step
@@ -169,7 +175,7 @@ class GroundingPipeline:
             step.position = np.array([x, y, self.config.table_height])
         elif step.pixel is not None:
             assert frame.depth is not None and frame.intrinsics is not None
-            step.position = self.projector.to_base(step.pixel[0], step.pixel[1], frame.depth, frame.intrinsics)
+            step.position = projector.to_base(step.pixel[0], step.pixel[1], frame.depth, frame.intrinsics)
         if step.type is PrimitiveType.PUSH:
             word = step.direction_word.lower().strip()
             if word not in DIRECTIONS:

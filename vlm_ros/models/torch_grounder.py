@@ -158,7 +158,8 @@ class TorchGrounder:
         for step in program.steps:
             step.confidence = next(confidences, 1.0)
         latency = {"preprocess": max(pre, 0.0), **timings}
-        return GroundingResult(program=program, raw_output=raw, latency_ms=latency)
+        return GroundingResult(program=program, raw_output=raw, latency_ms=latency,
+                               preprocess=self.processor.describe(width, height))
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = "cpu") -> TorchGrounder:

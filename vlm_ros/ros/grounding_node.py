@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import TransformStamped
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
@@ -27,16 +26,18 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
-from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction
-from vlm_ros.grounding.validator import Workspace
+from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
+from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
 from vlm_ros.ros.callback_guard import CallbackGuard
+from vlm_ros.ros.camera_geometry import CameraGeometry
 from vlm_ros.ros.execute_action import ExecuteActions
 from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.ingest import Ingest
+from vlm_ros.ros.lifecycle import FAILURE, SUCCESS, EntityScope, free_model_memory
 from vlm_ros.ros.markers import plan_markers
 from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
-from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns, transform_msg_to_matrix
+from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
 from vlm_ros.ros.spin import spin_node
@@ -47,67 +48,111 @@ from vlm_ros_interfaces.srv import GroundInstruction
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
-class GroundingNode(Node):
+class GroundingNode(LifecycleNode):
+    """A managed node: configure loads the model, activate opens topics/services/actions,
+    deactivate closes them, cleanup frees the model. `autostart` walks it to active at start."""
+
     def __init__(self, **kwargs: Any):
         super().__init__("grounding_node", **kwargs)
         fix_mmap_threshold()  # huge frames must not leave RSS above baseline (vlm_ros.ros.memory)
         for spec in GROUNDING_PARAMETERS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
-        p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
-        self.params = p
-        self.cache = FrameCache(p["sync_slop_s"])
         self.pipeline: GroundingPipeline | None = None
-        self.load_error = ""
-        self._load_model(p)
-
+        self.load_error = "not configured yet"
         self._lock = threading.Lock()
         self._latencies: deque[float] = deque(maxlen=200)
         self._status_counts: Counter[str] = Counter()
         self._last_message = ""
         self.guard = CallbackGuard(self.get_logger())
+        self._read_parameters()
+        self._configured, self._active = EntityScope(self), EntityScope(self)
+        # diagnostics run in every state, so an unconfigured node still says why
+        self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(self.params["diagnostics_period_s"],
+                          self.guard.wrap("diagnostics", self._publish_diagnostics))
+        if self.params["autostart"] and self.trigger_configure() == SUCCESS:
+            self.trigger_activate()
+
+    def _read_parameters(self) -> None:
+        p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
+        self.params = p
+        self.cache = FrameCache(p["sync_slop_s"])
+        # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
+        self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         # grounding is serial; the gate bounds the queue and keeps the topic to a share of one
         self.requests = RequestGate(p["max_pending_requests"], source_limits={"topic": 1})
         self.instruction_rate = RateLimiter(p["max_instruction_rate_hz"])
-        group = ReentrantCallbackGroup()
-        guard = self.guard.wrap
 
-        # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
-        self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
-        if p["use_compressed"]:
-            self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
-                                     qos_profile_sensor_data, callback_group=group)
-        else:
-            self.create_subscription(Image, "image", guard("image", self.ingest.image), qos_profile_sensor_data,
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        """Load the model and create the publishers; a model that does not load leaves the node unconfigured."""
+        self._read_parameters()  # parameters set while unconfigured take effect here
+        self._load_model(self.params)
+        if self.pipeline is None:
+            return FAILURE
+        with self._configured:
+            self.plan_pub = self.create_publisher(ActionPlan, "plan", 10)
+            self.debug_pub = self.create_publisher(Image, "debug_image", 1)
+            self.marker_pub = self.create_publisher(MarkerArray, "markers", 1)
+        self.get_logger().info(f"configured: model {self.pipeline.model_id}")
+        return SUCCESS
+
+    def on_activate(self, state: State) -> TransitionCallbackReturn:
+        """Subscriptions, the ground service and the execute action (with stop) appear."""
+        p, group, guard = self.params, ReentrantCallbackGroup(), self.guard.wrap
+        with self._active:
+            if p["use_compressed"]:
+                self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
+                                         qos_profile_sensor_data, callback_group=group)
+            else:
+                self.create_subscription(Image, "image", guard("image", self.ingest.image),
+                                         qos_profile_sensor_data, callback_group=group, raw=True)
+            self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
                                      callback_group=group, raw=True)
-        self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
-                                 callback_group=group, raw=True)
-        self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
-                                 qos_profile_sensor_data, callback_group=group)
-        self.create_subscription(TransformStamped, "camera_pose", guard("camera_pose", self._on_camera_pose),
-                                 LATCHED, callback_group=group)
-        self.create_subscription(String, "instruction", guard("instruction", self._on_instruction), 10,
-                                 callback_group=group)
-        if p["backend"] == "oracle" and self.pipeline is not None:
-            self.create_subscription(String, "oracle/program",
-                                     guard("oracle/program", lambda m: self.pipeline.grounder.set_program(m.data)),
-                                     LATCHED, callback_group=group)
-
-        self.plan_pub = self.create_publisher(ActionPlan, "plan", 10)
-        self.debug_pub = self.create_publisher(Image, "debug_image", 1)
-        self.marker_pub = self.create_publisher(MarkerArray, "markers", 1)
-        self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-
-        # rclpy's default service QoS keeps 10 requests: callers beyond it would never be answered, not even "busy"
-        service_qos = QoSProfile(depth=max(1000, 10 * p["max_pending_requests"]),
-                                 reliability=ReliabilityPolicy.RELIABLE)
-        self.create_service(GroundInstruction, "ground", self._on_ground, qos_profile=service_qos,
-                            callback_group=group)
-        self.execution = ExecuteActions(self, group)  # `execute` action, `stop` service, the executor client
-        self.create_timer(p["diagnostics_period_s"], guard("diagnostics", self._publish_diagnostics),
-                          callback_group=group)
+            self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
+                                     qos_profile_sensor_data, callback_group=group)
+            self.camera_geometry = CameraGeometry(self, p, group, guard)  # /tf, /tf_static, camera_pose, parameter
+            self.create_subscription(String, "instruction", guard("instruction", self._on_instruction), 10,
+                                     callback_group=group)
+            if p["backend"] == "oracle":
+                self.create_subscription(String, "oracle/program", guard(
+                    "oracle/program", lambda m: self.pipeline.grounder.set_program(m.data)), LATCHED,
+                    callback_group=group)
+            # rclpy's default service QoS keeps 10 requests: callers beyond it would never be answered, not even "busy"
+            service_qos = QoSProfile(depth=max(1000, 10 * p["max_pending_requests"]),
+                                     reliability=ReliabilityPolicy.RELIABLE)
+            self.create_service(GroundInstruction, "ground", self._on_ground, qos_profile=service_qos,
+                                callback_group=group)
+            self.execution = ExecuteActions(self, group)  # `execute` action, `stop` service, the executor client
         self.get_logger().info(
             f"ready: model {self.pipeline.model_id if self.pipeline else 'NOT LOADED'}, "
             f"image topic {self.resolve_topic_name('image/compressed' if p['use_compressed'] else 'image')}")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
+        if getattr(self, "execution", None) is not None:
+            self.execution.forwarder.stop_all("node deactivated")  # nothing keeps moving for a node that left
+        self._active.destroy()
+        self.get_logger().info("inactive: subscriptions, services and actions removed")
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        self._configured.destroy()
+        with self._lock:  # a grounding still running finishes first
+            self.pipeline = None
+        self.load_error = "cleaned up (not configured)"
+        free_model_memory()
+        self.get_logger().info("unconfigured: model freed")
+        return SUCCESS
+
+    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
+        self._active.destroy()
+        return self.on_cleanup(state)
+
+    def on_error(self, state: State) -> TransitionCallbackReturn:
+        self.get_logger().error(f"lifecycle error in state {state.label}; cleaning up")
+        self._active.destroy()
+        return self.on_cleanup(state)
 
     def destroy_node(self) -> None:
         self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
@@ -116,17 +161,10 @@ class GroundingNode(Node):
 
     # --- setup -------------------------------------------------------------------------------------------
     def _load_model(self, p: dict[str, Any]) -> None:
-        config = PipelineConfig(
-            max_instruction_chars=p["max_instruction_chars"], max_frame_age_s=p["max_frame_age_s"],
-            max_clock_skew_s=p["max_clock_skew_s"],
-            base_frame=p["base_frame"], table_height=p["table_height"], push_distance=p["push_distance"],
-            place_spread=p["place_spread"],
-            workspace=Workspace(x_range=(p["workspace_min"][0], p["workspace_max"][0]),
-                                y_range=(p["workspace_min"][1], p["workspace_max"][1]),
-                                z_range=(p["workspace_min"][2], p["workspace_max"][2]),
-                                min_reach=p["min_reach"], max_reach=p["max_reach"]))
+        config = pipeline_config(p)
         try:
             grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"])
+            apply_preprocess_mode(grounder, p["preprocess_mode"])
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal
             self.load_error = f"{type(error).__name__}: {error}"
@@ -180,8 +218,12 @@ class GroundingNode(Node):
                                                                                                    "not_before")
                     raw = self._raw_frame(not_before_ns, deadline)
                     self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
-                    frame = frame_from_raw(raw) if raw is not None else None
-                    plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds)
+                    frame = frame_from_raw(raw, self.params["assume_rectified"]) if raw is not None else None
+                    pose = self.camera_geometry.resolve(frame) if frame is not None else None
+                    plan = self.pipeline.run(frame, instruction, now_ns=self.get_clock().now().nanoseconds,
+                                             camera_to_base=pose.matrix if pose is not None else None)
+                    if pose is not None:
+                        plan.debug["camera_pose"] = pose.source
                 except InputError as error:
                     plan = Plan(instruction, PlanStatus.ERROR, str(error), model_id=self.pipeline.model_id)
                 except Exception as error:  # a bug must cost one plan, never the node
@@ -206,7 +248,7 @@ class GroundingNode(Node):
             msg = plan_to_msg(plan)
             markers = plan_markers(plan)
             image = None
-            if self.params["publish_debug_image"] and frame is not None:
+            if self.params["publish_debug_image"] and frame is not None and self.debug_pub.get_subscription_count():
                 image = numpy_to_image(draw_plan(frame.rgb, plan), "rgb8")
                 image.header.stamp = msg.header.stamp
                 image.header.frame_id = frame.frame_id
@@ -245,15 +287,6 @@ class GroundingNode(Node):
             self.debug_pub.publish(image)
 
     # --- callbacks ---------------------------------------------------------------------------------------
-    def _on_camera_pose(self, msg: TransformStamped) -> None:
-        try:
-            matrix = transform_msg_to_matrix(msg)
-        except ValueError as error:
-            self.get_logger().warning(f"ignoring camera_pose: {error}")
-            return
-        if self.pipeline is not None:
-            self.pipeline.projector.camera_to_base = matrix
-
     def _on_instruction(self, msg: String) -> None:
         """Rate-limited, at most one queued: a flood costs the service one grounding at most."""
         if not self.instruction_rate.allow():

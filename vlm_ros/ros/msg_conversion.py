@@ -19,6 +19,7 @@ from vlm_ros.core.types import (
     PrimitiveType,
     RGBDFrame,
 )
+from vlm_ros.geometry.distortion import checked_distortion
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.input_checks import check_nanosec
 from vlm_ros.ros.frame_cache import RawFrame, stamp_ns
@@ -41,19 +42,23 @@ def request_time_ns(msg: Time, field: str) -> int:
     return check_nanosec(int(msg.sec), int(msg.nanosec), field)
 
 
-def intrinsics_from_camera_info(msg: Any) -> CameraIntrinsics:
+def intrinsics_from_camera_info(msg: Any, assume_rectified: bool = False) -> CameraIntrinsics:
+    """K and D of a CameraInfo; an unknown distortion model is an InputError unless assume_rectified."""
     k = list(msg.k)
     if len(k) != 9 or k[0] <= 0 or k[4] <= 0 or not all(math.isfinite(v) for v in k):
         raise InputError("camera_info has no valid intrinsic matrix K (fx and fy must be positive).")
-    return CameraIntrinsics(fx=k[0], fy=k[4], cx=k[2], cy=k[5], width=int(msg.width), height=int(msg.height))
+    model, d = checked_distortion(str(msg.distortion_model), list(msg.d), assume_rectified)
+    return CameraIntrinsics(fx=k[0], fy=k[4], cx=k[2], cy=k[5], width=int(msg.width), height=int(msg.height),
+                            distortion_model=model, d=d)
 
 
-def frame_from_raw(raw: RawFrame) -> RGBDFrame:
+def frame_from_raw(raw: RawFrame, assume_rectified: bool = False) -> RGBDFrame:
     """Convert the cached messages; any malformed part raises InputError naming it."""
     is_compressed = hasattr(raw.image, "format") and not hasattr(raw.image, "encoding")
     rgb = compressed_to_rgb8(raw.image) if is_compressed else to_rgb8(raw.image)
     depth = to_depth_m(raw.depth) if raw.depth is not None else None
-    intrinsics = intrinsics_from_camera_info(raw.camera_info) if raw.camera_info is not None else None
+    intrinsics = (intrinsics_from_camera_info(raw.camera_info, assume_rectified)
+                  if raw.camera_info is not None else None)
     if intrinsics is not None and (intrinsics.width, intrinsics.height) != (rgb.shape[1], rgb.shape[0]):
         raise InputError(
             f"camera_info is for {intrinsics.width}x{intrinsics.height} images but the colour image is "

@@ -67,6 +67,16 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("max_image_bytes", 50_000_000, "Largest colour or depth image accepted (bytes; for compressed "
               "images, the size they would decode to, read from the header before decoding); larger ones are "
               "refused on arrival.", 1000, 2_000_000_000),
+    ParamSpec("use_tf", True, "Look up camera→base in /tf and /tf_static (tf2_ros where installed) at the image's "
+              "stamp; camera_pose, then camera_to_base, apply when tf does not know the frames."),
+    ParamSpec("tf_timeout_s", 0.2, "Longest wait for the camera→base transform at the image's stamp (s).",
+              0.0, 10.0),
+    ParamSpec("assume_rectified", False, "Treat images as rectified: ignore camera_info D, and accept "
+              "distortion models other than plumb_bob, rational_polynomial and equidistant."),
+    ParamSpec("autostart", True, "Walk the lifecycle to active at start (configure: load the model, activate: "
+              "open topics, services and actions); false: wait for `ros2 lifecycle set`."),
+    ParamSpec("preprocess_mode", "auto", "How a frame of another aspect ratio than the model's is fitted: auto "
+              "(crop when wider, letterbox when taller), crop, letterbox, or stretch."),
 )
 
 

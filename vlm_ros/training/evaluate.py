@@ -96,7 +96,9 @@ def with_synonyms(rng: np.random.Generator, text: str) -> str:
 
 
 def evaluate_grounder(grounder, episodes: int, seed: int, templates: str | Path | None = None,
-                      progress: bool = True, synonyms: bool = False) -> tuple[dict, list[EpisodeResult]]:
+                      progress: bool = True, synonyms: bool = False, width: int = 640,
+                      height: int = 480) -> tuple[dict, list[EpisodeResult]]:
+    """width x height: the render size (same vertical field of view), e.g. 848x480 for a 16:9 camera."""
     from tqdm import tqdm
 
     from vlm_ros.core.errors import ModelOutputError
@@ -106,7 +108,7 @@ def evaluate_grounder(grounder, episodes: int, seed: int, templates: str | Path 
     sets = template_sets(templates)
     names = list(TASKS)
     results: list[EpisodeResult] = []
-    with TabletopSim(gui=False, width=640, height=480) as sim:
+    with TabletopSim(gui=False, width=width, height=height) as sim:
         camera = (sim.intrinsics, sim.camera_to_base)
         for i in tqdm(range(episodes), desc="eval", disable=not progress):
             name = names[i % len(names)]

@@ -1,0 +1,1 @@
+"""rosbag2 record and replay (rosbags library): sessions kept as regression tests."""
