@@ -155,7 +155,8 @@ class GroundingNode(LifecycleNode):
         return self.on_cleanup(state)
 
     def destroy_node(self) -> None:
-        self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
+        if getattr(self, "execution", None) is not None:  # a node that never went active has none
+            self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
         self.requests.shutdown()
         super().destroy_node()
 
