@@ -97,7 +97,7 @@ def ground_case(name: str, category: str, expect: str, *, image: Callable[[], An
 
     `repeat`: how often the frame is sent; big frames need a few, as a streaming camera sends them
     (best-effort DDS loses large samples on a loaded machine); `warmup` keeps resending the frame, with
-    its stamp, every 0.1 s until the answer comes.
+    fresh stamps, every 0.1 s until the answer comes.
     """
     def act(client: QaClient, timeout: float) -> Outcome:
         client.set_program(program)
@@ -112,7 +112,7 @@ def ground_case(name: str, category: str, expect: str, *, image: Callable[[], An
 
             def resend() -> None:
                 while not stopper.wait(0.1):
-                    client.publish_frame(images, depths, infos, time_msg(stamp_ns), repeat=1)
+                    client.publish_frame(images, depths, infos, repeat=1)  # fresh stamps, as a camera sends
             threading.Thread(target=resend, daemon=True).start()
         if not_before == "frame":  # wait for this very frame, so an earlier one cannot answer
             request_time = time_msg(stamp_ns) if stamp is None and depth_stamp is None else None
