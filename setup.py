@@ -26,6 +26,8 @@ setup(
     data_files=data_files(),
     python_requires=">=3.10",
     install_requires=["numpy", "PyYAML"],
+    # vlm-ros serve (Ray Serve); pinned in requirements/serve.txt, which tools/setup_env.sh installs
+    extras_require={"serve": ["ray[serve]==2.60.0", "fastapi==0.165.0"]},
     zip_safe=False,
     maintainer="vlm_ros maintainers",
     maintainer_email="maintainers@vlm-ros.dev",

@@ -14,6 +14,7 @@ import rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
+from std_srvs.srv import Trigger
 
 from tests.ros_graph import ensure_rclpy, spin_in_background
 from vlm_ros.speech.audio import encode_s16le, write_wav
@@ -28,13 +29,23 @@ ROOT = Path(__file__).resolve().parents[1]
 class Listener(Node):
     """Plays a microphone on `audio` and records what speech_node says."""
 
-    def __init__(self, namespace: str):
+    def __init__(self, namespace: str, serve_stop: bool = True):
         super().__init__("speech_test_user", namespace=namespace)
         self.audio_pub = self.create_publisher(AudioData, "audio", 100)
         self.instructions: list[str] = []
         self.statuses: list[dict] = []
         self.create_subscription(String, "instruction", lambda m: self.instructions.append(m.data), 10)
         self.create_subscription(String, "speech_status", lambda m: self.statuses.append(json.loads(m.data)), 10)
+        self.prompts: list[str] = []
+        self.create_subscription(String, "speech_prompt", lambda m: self.prompts.append(m.data), 10)
+        self.stop_calls = 0
+        if serve_stop:  # what grounding_node serves: cancel the running execution
+            self.create_service(Trigger, "stop", self._on_stop)
+
+    def _on_stop(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        self.stop_calls += 1
+        response.success, response.message = True, "cancelled the running execution"
+        return response
 
     def wait_for(self, predicate, timeout: float = 30.0) -> bool:
         end = time.monotonic() + timeout
@@ -83,6 +94,19 @@ def test_spoken_command_on_the_audio_topic_becomes_an_instruction(graph):
     status = user.statuses[-1]
     assert status["status"] == "ok" and status["confidence"] >= 0.5
     assert status["program"] == "pick(blue block) ; place(yellow bowl)"
+    assert user.wait_for(lambda: user.prompts, 5) and user.prompts[-1] == "OK: put the blue cube in the yellow bowl."
+
+
+def test_spoken_stop_calls_the_stop_service_and_is_not_an_instruction(graph):
+    _node, user = graph
+    before = len(user.instructions), len(user.prompts)
+    clip = spoken_clip("stop", "en-us", 160)
+    user.play(clip.samples, clip.sample_rate)
+    assert user.wait_for(lambda: user.stop_calls == 1, 30), user.statuses[-3:]
+    assert user.statuses[-1]["program"] == "stop()" and user.statuses[-1]["status"] == "ok"
+    assert user.wait_for(lambda: "Stopping." in user.prompts[before[1]:], 5), user.prompts
+    time.sleep(0.3)
+    assert len(user.instructions) == before[0]  # stop never goes to the grounder as an instruction
 
 
 def test_noise_gives_a_not_understood_status_and_no_instruction(graph):

@@ -22,7 +22,18 @@ fi
 export PATH=$VENV/bin:$PATH
 
 # System packages: espeak-ng synthesises speech for the speech tests; portaudio backs sounddevice.
-apt_pkgs=(espeak-ng libportaudio2 sox)
+# flite, festival and MBROLA (through espeak-ng's mb-* voices) give the speech evaluation voices from
+# other engines; MBROLA and its voices are in Debian's contrib component, enabled here when missing.
+apt_pkgs=(espeak-ng libportaudio2 sox flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+          mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1)
+contrib=/etc/apt/sources.list.d/vlm-ros-debian-contrib.sources
+if [ "$(id -u)" = 0 ] && ! dpkg -s mbrola >/dev/null 2>&1 && [ -f /etc/debian_version ] \
+   && ! apt-cache policy mbrola 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+  mirror=$(grep -hoE '^URIs: *[^ ]+/debian$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | cut -d' ' -f2)
+  [ -n "$mirror" ] && printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: contrib\nSigned-By: %s\n' \
+    "$mirror" "$codename" /usr/share/keyrings/debian-archive-keyring.gpg > "$contrib"
+fi
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -43,6 +54,15 @@ if ! stamp_ok reqs "$reqs_hash"; then
   stamp_set reqs "$reqs_hash"
   rm -f "$VENV/.stamp-interfaces" "$VENV/.stamp-tf2-msgs"
 fi
+
+# Optional serve extra (Ray Serve, for vlm-ros serve and its tests): VLM_ROS_SKIP_SERVE=1 skips it.
+serve_hash=$(hash_of requirements/serve.txt)
+if [ "${VLM_ROS_SKIP_SERVE:-0}" != 1 ] && ! stamp_ok serve "$serve_hash"; then
+  log "installing the serve extra (Ray Serve, about 1 min)"
+  python -m pip install -q --disable-pip-version-check -r requirements/serve.txt 2>&1 | quiet_pip
+  stamp_set serve "$serve_hash"
+fi
+
 
 # Interface packages built with CMake into the venv: ours, and a wire-compatible tf2_msgs (not on PyPI;
 # compat/COLCON_IGNORE keeps it out of a colcon workspace, where the real tf2_msgs comes from ROS).

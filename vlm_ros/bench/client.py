@@ -42,6 +42,8 @@ class Outcome:
     step_results: list[Any] = field(default_factory=list)
     feedback: list[str] = field(default_factory=list)
     round_trip_s: float = 0.0
+    attempts: int = 0  # plans executed (closed loop: more than one when it re-planned)
+    verified: bool | None = None  # the node's check after execution; None when it did not check
 
 
 class GraphClient(Node):
@@ -118,8 +120,9 @@ class GraphClient(Node):
 
         def on_feedback(msg) -> None:
             fb = msg.feedback
-            feedback.append(f"{fb.stage} {fb.step + 1}/{fb.total_steps} {fb.detail}" if fb.stage == "executing"
-                            else f"{fb.stage} {fb.detail}")
+            line = (f"{fb.stage} {fb.step + 1}/{fb.total_steps} {fb.detail}" if fb.stage == "executing"
+                    else f"{fb.stage} {fb.detail}")
+            feedback.append(f"[attempt {fb.attempt}] {line}" if fb.attempt else line)
 
         start = time.monotonic()
         handle = self._wait(self.execute_client.send_goal_async(goal, feedback_callback=on_feedback), timeout,
@@ -128,7 +131,8 @@ class GraphClient(Node):
             raise VlmRosError("the execute action rejected the instruction")
         result = self._wait(handle.get_result_async(), timeout, "the execute action").result
         return Outcome(instruction, plan_from_msg(result.plan), bool(result.success), result.message,
-                       list(result.step_results), feedback, time.monotonic() - start)
+                       list(result.step_results), feedback, time.monotonic() - start, int(result.attempts),
+                       bool(result.verification.verified) if result.verification.checked else None)
 
     def close(self) -> None:
         self._spinner.shutdown()

@@ -25,12 +25,20 @@ def loopback_only() -> None:
 @contextlib.contextmanager
 def sim_graph(backend: str = "auto", task: str = "put-block-in-bowl", seed: int = 100000, rate_hz: float = 5.0,
               model_path: str = "", gui: bool = False, echo: bool = False, watch_images: bool = False,
-              log_dir: Path | None = None, execute_topic_instructions: bool = False) -> Iterator[GraphClient]:
-    """Launch the cell as subprocesses, yield a connected client, stop everything on exit."""
+              log_dir: Path | None = None, execute_topic_instructions: bool = False,
+              closed_loop_params: str = "", model_args: dict[str, str] | None = None) -> Iterator[GraphClient]:
+    """Launch the cell as subprocesses, yield a connected client, stop everything on exit.
+
+    closed_loop_params: a parameter file for verification, re-planning and faults
+    (vlm_ros.bench.closed_loop.write_params); empty: config/sim_closed_loop.yaml.
+    `model_args`: further launch arguments of the grounding node (oracle_format, model_family, device, dtype).
+    """
     loopback_only()
     args = {"backend": backend, "task": task, "seed": str(seed), "rate_hz": str(rate_hz),
             "model_path": model_path, "gui": str(gui).lower(),
-            "execute_topic_instructions": str(execute_topic_instructions).lower()}
+            "execute_topic_instructions": str(execute_topic_instructions).lower(), **(model_args or {})}
+    if closed_loop_params:
+        args["closed_loop_params"] = closed_loop_params
     launch_file = find_launch_file("sim_demo.launch.yaml", package="vlm_ros")
     with LaunchSession(launch_file, args, echo=sys.stderr if echo else None, log_dir=log_dir) as session:
         owns_rclpy = not rclpy.ok()

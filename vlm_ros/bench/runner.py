@@ -28,6 +28,8 @@ class EpisodeResult:
     plan: str  # the raw program the grounder produced
     latency_ms: float  # instruction → plan, inside the grounding node
     wall_s: float  # reset to judged
+    attempts: int = 0  # plans executed for the instruction (closed loop)
+    verified: bool | None = None  # the node's own verdict after execution; None: not checked
 
 
 @dataclass
@@ -40,6 +42,7 @@ class BenchReport:
     episode_wall_s: dict[str, float]
     results: list[EpisodeResult] = field(default_factory=list)
     templates: str | None = None
+    closed_loop: dict | None = None  # faults, max_attempts, verify and the verifier's agreement with the sim
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -79,7 +82,8 @@ def run_episode(client: GraphClient, task: str, seed: int, template: str = "") -
     return EpisodeResult(seed=seed, instruction=scene.instruction, success=success, reason=reason,
                          plan_status=outcome.plan.status.value, plan=outcome.plan.raw_output,
                          latency_ms=round(outcome.plan.latency_ms.get("total", float("nan")), 2),
-                         wall_s=round(time.monotonic() - start, 3))
+                         wall_s=round(time.monotonic() - start, 3), attempts=outcome.attempts,
+                         verified=outcome.verified)
 
 
 def run_bench(client: GraphClient, task: str, episodes: int, seed: int, grounder: str,

@@ -29,6 +29,8 @@ SUBCOMMANDS: list[str] = [
     "replay",
     "soak",
     "fuzz",
+    "serve",
+    "bench-serve",
 ]
 
 

@@ -22,6 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--height", type=int, default=480, help="render height [px]; the vertical field of view is fixed")
     p.add_argument("--preprocess", default=None, choices=["auto", "crop", "letterbox", "stretch"],
                    help="override the model's aspect fitting (default: its processor's, auto)")
+    p.add_argument("--shift", action="append", default=None, metavar="NAME",
+                   help="evaluate in a shifted cell (repeatable): a name from vlm_ros.training.shifts "
+                        "(camera-jitter, fov-55, side, overhead, arm-in-view, light-*, table-*, edge-*), "
+                        "'table' for the robustness table's shifts, or 'all'; --episodes per shift")
     p.add_argument("--json", default=None, help="write the summary here")
     p.add_argument("--details", default=None, help="write one JSON line per episode here")
     p.set_defaults(func=run)
@@ -48,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     grounder = load_grounder(args.model or DEFAULT_WEIGHTS_PATH, backend=args.backend, device=args.device)
     if args.preprocess:
         grounder.processor.config.aspect_mode = args.preprocess
+    if args.shift:
+        return run_shifts(args, grounder, templates)
     summary, results = evaluate_grounder(grounder, args.episodes, args.seed, templates, synonyms=args.synonyms,
                                          width=args.width, height=args.height)
     summary["render"] = f"{args.width}x{args.height}"
@@ -63,4 +69,52 @@ def run(args: argparse.Namespace) -> int:
         with Path(args.details).open("w") as f:
             for r in results:
                 f.write(json.dumps(asdict(r)) + "\n")
+    return 0
+
+
+def shift_table(summaries: dict[str, dict]) -> str:
+    """A markdown table: shift | correct object | median / p90 point error | refusal accuracy | in view."""
+    def cm(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    lines = ["| shift | correct object | point error median / p90 [cm] | refusal accuracy | in view |",
+             "|---|---|---|---|---|"]
+    for name, s in summaries.items():
+        e = s["point_error_cm"]
+        lines.append(f"| {name} | {s['correct_object_rate']:.1%} | {cm(e['median'])} / {cm(e['p90'])} | "
+                     f"{s['refusal_accuracy']:.1%} | {s['in_view_rate']:.0%} |")
+    return "\n".join(lines)
+
+
+def run_shifts(args: argparse.Namespace, grounder, templates) -> int:
+    """--shift: the same episodes (seeds) in every named cell, one summary per shift."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from vlm_ros.training.evaluate import evaluate_grounder
+    from vlm_ros.training.shifts import SHIFTS, resolve
+
+    try:
+        names = resolve(args.shift)
+    except ValueError as error:
+        print(f"error: {error}")
+        return 2
+    summaries, details = {}, []
+    for name in names:
+        summary, results = evaluate_grounder(grounder, args.episodes, args.seed, templates, synonyms=args.synonyms,
+                                             shift=SHIFTS[name], desc=name)
+        summaries[name] = summary
+        details += [{"shift": name, **asdict(r)} for r in results]
+        print(f"{name}: correct object {summary['correct_object_rate']:.1%}, refusal accuracy "
+              f"{summary['refusal_accuracy']:.1%}", flush=True)
+        out = {"model": grounder.model_id, "episodes_per_shift": args.episodes, "seed": args.seed,
+               "shifts": summaries}
+        if args.json:  # after every shift, so a long run's finished shifts are kept
+            Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    print(shift_table(summaries))
+    if args.details:
+        with Path(args.details).open("w") as f:
+            for row in details:
+                f.write(json.dumps(row) + "\n")
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from vlm_ros.core.errors import InputError
+from vlm_ros.core.errors import GroundingRefusal, InputError, ModelOutputError, VlmRosError
 from vlm_ros.core.types import CameraIntrinsics, Plan, PlanStatus, RGBDFrame
 
 
@@ -57,7 +57,8 @@ def ground_files(args: argparse.Namespace) -> Plan:
     from vlm_ros.grounding.factory import make_grounder
     from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig, check_instruction, refusal_message
 
-    grounder = make_grounder(args.backend, args.model or "", args.device)
+    options = {"model_family": args.model_family, "dtype": args.dtype, "max_new_tokens": args.max_new_tokens}
+    grounder = make_grounder(args.backend, args.model or "", args.device, **options)
     rgb = load_rgb(Path(args.image))
     if args.depth and args.camera_info:
         intrinsics, camera_to_base = load_camera_yaml(Path(args.camera_info))
@@ -66,7 +67,13 @@ def ground_files(args: argparse.Namespace) -> Plan:
         config = PipelineConfig(max_frame_age_s=0.0)
         return GroundingPipeline(grounder, pose_to_matrix(camera_to_base), config).run(frame, args.instruction)
     text = check_instruction(args.instruction, PipelineConfig().max_instruction_chars)
-    result = grounder.ground(rgb, text)
+    try:
+        result = grounder.ground(rgb, text)
+    except GroundingRefusal as refusal:  # 2D mode has no pipeline to turn these into plans
+        return Plan(text, PlanStatus.REFUSED, str(refusal), model_id=grounder.model_id)
+    except ModelOutputError as error:
+        return Plan(text, PlanStatus.ERROR, f"The model's output could not be understood: {error}",
+                    model_id=grounder.model_id)
     if result.program.refused:
         return Plan(text, PlanStatus.REFUSED, refusal_message(result.program.refused_label or "", text),
                     model_id=grounder.model_id, raw_output=result.raw_output, latency_ms=result.latency_ms)
@@ -79,7 +86,7 @@ def ground_files(args: argparse.Namespace) -> Plan:
 def run(args: argparse.Namespace) -> int:
     try:
         plan = ground_files(args)
-    except InputError as error:
+    except VlmRosError as error:  # bad input, a model that does not load
         plan = Plan(args.instruction, PlanStatus.ERROR, str(error))
     if args.json:
         print(json.dumps(plan_to_dict(plan), indent=2))
@@ -96,7 +103,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--camera-info", help="camera_info YAML (+ optional camera_to_base)")
     parser.add_argument("--instruction", required=True)
     parser.add_argument("--backend", default="auto")
-    parser.add_argument("--model", help="model directory (default: shipped tabletop-tiny)")
+    parser.add_argument("--model", "--model-path", dest="model",
+                        help="model directory (default: shipped tabletop-tiny; a Hugging Face VLM checkpoint too)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--model-family", default="", help="VLM family of --model (default: its config.json)")
+    parser.add_argument("--dtype", default="float32", help="transformers backend: float32, bfloat16, float16")
+    parser.add_argument("--max-new-tokens", type=int, default=64, help="transformers backend: answer length limit")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.set_defaults(func=run)

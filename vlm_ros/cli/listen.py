@@ -30,7 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-confidence", type=float, default=d.min_confidence)
     p.add_argument("--no-grammar-check", action="store_true",
                    help="publish any confident text, in the grammar or not (whisper)")
-    p.add_argument("--vad", default=e.vad, choices=("energy", "webrtc"))
+    p.add_argument("--vocabulary", default=r.object_vocabulary_file,
+                   help="object vocabulary file, one object per line (open-vocabulary grammar)")
+    p.add_argument("--wake-phrase", default="", help="only commands that start with it count (e.g. robot)")
+    p.add_argument("--vad", default=e.vad, choices=("silero", "energy", "webrtc"))
     p.add_argument("--end-silence-ms", type=float, default=e.end_silence_ms)
     p.add_argument("--all", action="store_true", help="also print utterances that were not understood")
     p.set_defaults(func=run)
@@ -52,16 +55,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _make_pipeline(args: argparse.Namespace):
-    from vlm_ros.speech.asr import make_recognizer
-    from vlm_ros.speech.grammar import CommandGrammar
-    from vlm_ros.speech.pipeline import SpeechPipeline
+    from vlm_ros.speech.builder import build_pipeline
+    from vlm_ros.speech.config import from_flat
 
-    grammar = CommandGrammar.load(args.grammar)
-    recognizer = make_recognizer(RecognizerConfig(backend=args.backend, model_path=args.model_path,
-                                                  grammar_path=args.grammar), grammar)
-    decision = DecisionConfig(min_confidence=args.min_confidence, require_grammar=not args.no_grammar_check)
-    endpoint = EndpointConfig(vad=args.vad, end_silence_ms=args.end_silence_ms)
-    return SpeechPipeline(recognizer, grammar, decision, endpoint)
+    return build_pipeline(from_flat({
+        "backend": args.backend, "model_path": args.model_path, "grammar_path": args.grammar,
+        "object_vocabulary_file": args.vocabulary, "wake_phrase": args.wake_phrase,
+        "min_confidence": args.min_confidence, "require_grammar": not args.no_grammar_check,
+        "vad": args.vad, "end_silence_ms": args.end_silence_ms}))
 
 
 def _print(rec, args: argparse.Namespace) -> None:

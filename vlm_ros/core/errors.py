@@ -31,3 +31,8 @@ class ModelOutputError(VlmRosError):
 
 class ModelLoadError(VlmRosError):
     """Model files are missing or inconsistent; the message names the path."""
+
+
+class BackendError(VlmRosError):
+    """The model backend could not answer (remote server down, timed out, HTTP error, malformed
+    reply): the plan is ERROR, or the request is grounded by the fallback backend."""

@@ -1,8 +1,9 @@
-"""A Grounder over any Runtime: the torch grounder's pre- and post-processing, this package's loop.
+"""A Grounder over any Runtime: the torch grounder's pre- and post-processing and its loop.
 
-Only `decode` differs from `TorchGrounder` (prompt building, the end-of-program callback, the
-presence check (verify_program), the pixel mapping, the program text and parsing are inherited),
-so every backend turns the same tokens into the same plan.
+Only `decode` differs from `TorchGrounder`, and only in the runtime it hands the one loop
+(`models.decoding.decode_program`); prompt building, the end-of-program callback, the presence
+check (verify_program), the pixel mapping, the program text and parsing are inherited, so every
+backend turns the same tokens into the same plan.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import threading
 
 import numpy as np
 
-from vlm_ros.engines.decoding import greedy_decode
 from vlm_ros.engines.runtime import Runtime
-from vlm_ros.models.decoding import DecodedProgram
+from vlm_ros.models.decoding import DecodedProgram, decode_program
 from vlm_ros.models.processor import ImageProcessor
 from vlm_ros.models.torch_grounder import TorchGrounder
 
@@ -44,5 +44,5 @@ class EngineGrounder(TorchGrounder):
         pixel_values = self.processor(rgb).numpy()  # [1, 3, S, S] float32
         prompt, on_eos = self.request(instruction)
         with self._lock:
-            return greedy_decode(self.runtime, pixel_values, prompt, pick_token_id=self._pick_id, timings=timings,
+            return decode_program(self.runtime, pixel_values, prompt, pick_token_id=self._pick_id, timings=timings,
                                  words=self._words, on_eos=on_eos, allow_refusal=allow_refusal)

@@ -18,6 +18,7 @@ class GroundingResult:
     raw_output: str
     latency_ms: dict[str, float] = field(default_factory=dict)  # stage -> ms
     preprocess: str = ""  # how the image was fitted to the model's input (crop/letterbox), for debug output
+    note: str = ""  # said in the plan's message, e.g. which backend answered after a remote failure
 
 
 class Grounder(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vlm_ros.core.errors import GroundingRefusal, InputError, ModelOutputError
+from vlm_ros.core.errors import BackendError, GroundingRefusal, InputError, ModelOutputError
 from vlm_ros.core.types import Plan, PlanStatus, Primitive, PrimitiveType, RGBDFrame
 from vlm_ros.core.vocabulary import DIRECTIONS, LOCATION_SYNONYMS, LOCATIONS
 from vlm_ros.geometry.placement import SLOT_RADIUS, ring_slots
@@ -136,12 +136,13 @@ class GroundingPipeline:
         start = time.perf_counter()
         plan = Plan(instruction=instruction, status=PlanStatus.ERROR, message="", model_id=self.model_id,
                     frame_id=self.config.base_frame)
+        note = ""  # e.g. the remote server failed and the fallback backend grounded the request
         try:
             text = check_instruction(instruction, self.config.max_instruction_chars)
             frame = check_frame(frame, now_ns, self.config.max_frame_age_s, self.config.max_clock_skew_s)
             plan.stamp_ns = frame.stamp_ns
             result = self.grounder.ground(frame.rgb, text)
-            plan.raw_output, plan.latency_ms = result.raw_output, dict(result.latency_ms)
+            plan.raw_output, plan.latency_ms, note = result.raw_output, dict(result.latency_ms), result.note
             if getattr(result, "preprocess", ""):
                 plan.debug["preprocess"] = result.preprocess
             if result.program.refused:
@@ -160,8 +161,10 @@ class GroundingPipeline:
             plan.status, plan.message = PlanStatus.REFUSED, str(refusal)
         except ModelOutputError as error:
             plan.status, plan.message = PlanStatus.ERROR, f"The model's output could not be understood: {error}"
-        except InputError as error:
+        except (InputError, BackendError) as error:
             plan.status, plan.message = PlanStatus.ERROR, str(error)
+        if note:
+            plan.message += f" ({note})"
         plan.latency_ms["total"] = (time.perf_counter() - start) * 1e3
         return plan
 

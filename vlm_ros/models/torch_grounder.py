@@ -14,10 +14,11 @@ from vlm_ros.core.vocabulary import ALL_OF_A_COLOR_WORDS
 from vlm_ros.grounding.base import GroundingResult
 from vlm_ros.grounding.labels import TABLETOP_VOCABULARY
 from vlm_ros.grounding.program import Program, parse_program
-from vlm_ros.models.decoding import DecodedProgram, greedy_decode
+from vlm_ros.models.decoding import DecodedProgram, decode_program
 from vlm_ros.models.processor import ImageProcessor
 from vlm_ros.models.tabletop_vlm import TabletopVlm
 from vlm_ros.models.tokenizer import LOC, SEP, split_words
+from vlm_ros.models.torch_runtime import TorchRuntime
 from vlm_ros.models.verify import presence_score, unpicked_object, verify_program
 
 
@@ -109,9 +110,9 @@ class TorchGrounder:
                allow_refusal: bool = True) -> DecodedProgram:
         pixel_values = self.processor(rgb).to(self.device)  # [1, 3, S, S]
         prompt, on_eos = self.request(instruction)
-        return greedy_decode(self.model, pixel_values, prompt, use_cache=self.use_cache, on_eos=on_eos,
-                             pick_token_id=self._pick_id, timings=timings, bf16_prefill=self.bf16_prefill,
-                             words=self._words, allow_refusal=allow_refusal)
+        runtime = TorchRuntime(self.model, self.device, use_cache=self.use_cache, bf16=self.bf16_prefill)
+        return decode_program(runtime, pixel_values, prompt, on_eos=on_eos, pick_token_id=self._pick_id,
+                              timings=timings, words=self._words, allow_refusal=allow_refusal)
 
     def refusal_overruled(self, words: list[str], out: DecodedProgram) -> bool:
         """A refusal of an object the patch classifier clearly sees is the decoder misreading the

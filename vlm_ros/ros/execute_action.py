@@ -16,6 +16,7 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from std_srvs.srv import Trigger
 
 from vlm_ros.core.types import Plan
+from vlm_ros.ros.closed_loop_runner import ClosedLoopRunner
 from vlm_ros.ros.msg_conversion import plan_to_msg
 from vlm_ros.ros.plan_execution import ExecutionOutcome, PlanForwarder, RunControl
 from vlm_ros_interfaces.action import ExecuteInstruction
@@ -32,6 +33,7 @@ class ExecuteActions:
             node, ExecuteInstruction, "execute", self._on_execute, callback_group=callback_group,
             goal_callback=lambda _goal: GoalResponse.ACCEPT, cancel_callback=self._on_cancel)
         node.create_service(Trigger, "stop", self._on_stop, callback_group=callback_group)
+        self.closed_loop = ClosedLoopRunner(node, self)
 
     # --- plans grounded elsewhere (the instruction topic) -------------------------------------------------
     def execute_in_background(self, future: Future) -> None:
@@ -100,6 +102,8 @@ class ExecuteActions:
             result.success, result.message = False, plan.message
         elif request.dry_run:
             result.success, result.message = True, "Dry run: the plan was grounded and not executed."
+        elif self.closed_loop.enabled:  # verify after execution and re-plan (vlm_ros.ros.closed_loop_runner)
+            return self.closed_loop.run(plan, goal_handle, control)
         else:
             outcome = self.run_plan(plan, goal_handle, control)
             result.success, result.message, result.step_results = (outcome.success, outcome.message,

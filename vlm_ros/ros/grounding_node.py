@@ -26,8 +26,10 @@ from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus, RGBDFrame
 from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
+from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
 from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
+from vlm_ros.remote.factory import remote_config
 from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.camera_geometry import CameraGeometry
 from vlm_ros.ros.execute_action import ExecuteActions
@@ -155,7 +157,7 @@ class GroundingNode(LifecycleNode):
         return self.on_cleanup(state)
 
     def destroy_node(self) -> None:
-        if getattr(self, "execution", None) is not None:  # a node that never went active has none
+        if getattr(self, "execution", None) is not None:  # never activated: nothing can be running
             self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
         self.requests.shutdown()
         super().destroy_node()
@@ -164,7 +166,9 @@ class GroundingNode(LifecycleNode):
     def _load_model(self, p: dict[str, Any]) -> None:
         config = pipeline_config(p)
         try:
-            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"])
+            grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"],
+                                     remote=remote_config(p), fallback_backend=p["fallback_backend"],
+                                     **family_options(p))
             apply_preprocess_mode(grounder, p["preprocess_mode"])
             self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
         except Exception as error:  # a missing or broken model is reported, not fatal
@@ -330,7 +334,10 @@ class GroundingNode(LifecycleNode):
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
             "latency_ms_p95": f"{np.percentile(latencies, 95):.1f}" if latencies is not None else "",
+            **self.execution.closed_loop.diagnostics(),
         }
+        if self.pipeline is not None:  # backend-specific counters, e.g. the remote backend's failures
+            values.update(getattr(self.pipeline.grounder, "diagnostics", dict)())
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()

@@ -25,7 +25,9 @@ class ParamSpec:
 
 GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("backend", "auto", "Model backend: auto (tensorrt → onnxruntime → torch, first that "
-              "loads), torch, onnxruntime, tensorrt; oracle (sim ground truth from oracle/program, for "
+              "loads; transformers when model_path is a Hugging Face VLM checkpoint), torch, onnxruntime, tensorrt, "
+              "transformers (pretrained VLM families), remote (an OpenAI-compatible server, see remote_*); "
+              "oracle (sim ground truth from oracle/program, for "
               "benchmarks) or test-fixed (tests only)."),
     ParamSpec("model_path", "", "Model directory (save_pretrained form). Empty: the shipped tabletop-tiny model."),
     ParamSpec("device", "cpu", "Torch/ONNX Runtime device: cpu or cuda."),
@@ -59,6 +61,17 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "(e.g. spoken commands); otherwise the topic only grounds and publishes plans."),
     ParamSpec("execute_timeout_s", 120.0, "Longest wait for the executor's result (s).", 1.0, 3600.0),
     ParamSpec("publish_debug_image", True, "Publish debug_image with the grounded points drawn."),
+    ParamSpec("verify", False, "After executing, look again on a frame stamped after the last step and check "
+              "that every picked object is at its target (result `verification`; success then means verified)."),
+    ParamSpec("max_attempts", 1, "Attempts per execute goal: a failed check or executor failure re-grounds the "
+              "instruction and executes only what is left, up to this many times.", 1, 10),
+    ParamSpec("verify_locator", "auto", "How verification finds objects again: auto (colour and depth for "
+              "vocabulary labels, the grounder for others), grounder (re-point with the model), color."),
+    ParamSpec("verify_block_size", 0.04, "Edge of the objects picked (m); the on-a-block and height "
+              "tolerances derive from it.", 0.005, 0.5),
+    ParamSpec("verify_bowl_diameter", 0.14, "Outer bowl diameter (m): in a bowl means within diameter/2 - "
+              "0.4 x block size of its centre.", 0.01, 1.0),
+    ParamSpec("verify_location_radius", 0.04, "A block this close to a named location is at it (m).", 0.001, 0.5),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages (s).", 0.1, 60.0),
     ParamSpec("max_pending_requests", 8, "Grounding requests (ground, execute, instruction) queued or running "
               "at once; beyond it a request is answered at once with a busy ERROR.", 1, 1000),
@@ -77,6 +90,34 @@ GROUNDING_PARAMETERS: tuple[ParamSpec, ...] = (
               "open topics, services and actions); false: wait for `ros2 lifecycle set`."),
     ParamSpec("preprocess_mode", "auto", "How a frame of another aspect ratio than the model's is fitted: auto "
               "(crop when wider, letterbox when taller), crop, letterbox, or stretch."),
+    # pretrained VLM families (vlm_ros.families; backend transformers)
+    ParamSpec("model_family", "", "VLM family of model_path (qwen2_5_vl, qwen3_vl, paligemma, florence2, idefics3, "
+              "smolvlm, molmo2, gemma3, internvl, ...); empty: read config.json model_type."),
+    ParamSpec("dtype", "float32", "Weights dtype of the transformers backend: float32, bfloat16 or float16."),
+    ParamSpec("max_new_tokens", 64, "Longest answer the transformers backend generates per phrase (tokens).",
+              1, 4096),
+    ParamSpec("planning", "per_phrase", "How a VLM family plans: per_phrase (parse the instruction, one pointing "
+              "question per object phrase) or single_call (chat families: one JSON plan with points)."),
+    ParamSpec("oracle_format", "", "With backend oracle: answer each phrase in this VLM family's syntax and frame "
+              "and read it back with the family's parser; empty: the ground-truth program as is."),
+    # backend: remote (an OpenAI-compatible server: vlm-ros serve, vLLM, SGLang, ...)
+    ParamSpec("remote_url", "http://127.0.0.1:8000/v1", "backend remote: base URL of the OpenAI-compatible "
+              "server (/chat/completions is appended)."),
+    ParamSpec("remote_model", "", "backend remote: model name sent with each request; empty: the first id the "
+              "server's /v1/models lists."),
+    ParamSpec("remote_api_key_env", "", "backend remote: NAME of the environment variable holding the API key "
+              "(sent as a bearer token); the key itself is never a parameter and never logged. Empty: no key."),
+    ParamSpec("remote_timeout_s", 10.0, "backend remote: longest wait for one attempt (s); a request ends within "
+              "remote_timeout_s x (remote_retries + 1) plus a short backoff.", 0.1, 600.0),
+    ParamSpec("remote_retries", 1, "backend remote: further attempts after a connection error, timeout or "
+              "HTTP 408/429/5xx.", 0, 10),
+    ParamSpec("remote_jpeg_quality", 90, "backend remote: JPEG quality of the sent frame (1-100); 0 sends PNG "
+              "(lossless, larger).", 0, 100),
+    ParamSpec("remote_max_side", 640, "backend remote: shrink the sent frame so its longer side is at most this "
+              "(px); points are mapped back to the frame. 0: send full size.", 0, 8192),
+    ParamSpec("fallback_backend", "", "backend remote: local backend (e.g. onnxruntime, with model_path) that "
+              "grounds the request when the remote fails; the plan's message and /diagnostics say so. Empty: "
+              "an ERROR plan instead."),
 )
 
 

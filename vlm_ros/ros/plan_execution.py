@@ -31,6 +31,7 @@ class ExecutionOutcome:
     step_results: list[StepResult] = field(default_factory=list)
     canceled: bool = False  # stopped on request (cancel or stop), not failed
     executor_status: int = GoalStatus.STATUS_UNKNOWN
+    finished_ns: int = 0  # the executor's stamp of its last step (ExecutePlan result); 0: not given
 
 
 class RunControl:
@@ -151,7 +152,8 @@ class PlanForwarder:
     def _finished(self, response: Any) -> ExecutionOutcome:
         result = response.result
         outcome = ExecutionOutcome(bool(result.success), result.message, list(result.results),
-                                   executor_status=int(response.status))
+                                   executor_status=int(response.status),
+                                   finished_ns=int(result.stamp.sec) * 1_000_000_000 + int(result.stamp.nanosec))
         if response.status == GoalStatus.STATUS_CANCELED:
             outcome.success, outcome.canceled = False, True
         elif response.status != GoalStatus.STATUS_SUCCEEDED:

@@ -17,15 +17,16 @@ from typing import Any
 
 from rclpy.node import Node
 from std_msgs.msg import String
+from std_srvs.srv import Trigger
 
 from vlm_ros.core.errors import VlmRosError
 from vlm_ros.ros.parameters import descriptor
 from vlm_ros.ros.spin import spin_node
-from vlm_ros.speech.asr import make_recognizer
 from vlm_ros.speech.audio import AudioChunk, decode_pcm, read_wav
+from vlm_ros.speech.builder import build_pipeline
 from vlm_ros.speech.config import SpeechConfig, from_flat, parameters
-from vlm_ros.speech.grammar import CommandGrammar
 from vlm_ros.speech.pipeline import Recognition, SpeechPipeline, nothing_heard
+from vlm_ros.speech.prompts import PromptSpeaker, is_stop_command, prompt_for
 from vlm_ros.speech.sources import Microphone, chunked
 from vlm_ros_interfaces.msg import AudioData
 
@@ -40,6 +41,13 @@ class SpeechNode(Node):
         self.config: SpeechConfig = from_flat({p.name: self.get_parameter(p.name).value for p in parameters()})
         self.instruction_pub = self.create_publisher(String, "instruction", 10)
         self.status_pub = self.create_publisher(String, "speech_status", 10)
+        self.prompt_pub = self.create_publisher(String, "speech_prompt", 10)
+        talk = self.config.interaction
+        self._stop_client = self.create_client(Trigger, talk.stop_service) if talk.stop_service else None
+        self._speaker = PromptSpeaker(talk.prompt_voice) if talk.speak_prompts else None
+        if self._speaker is not None and not PromptSpeaker.available():
+            self.get_logger().warning("speak_prompts is set but espeak-ng is not installed; prompts are only published")
+            self._speaker = None
         self._queue: queue.Queue = queue.Queue(maxsize=1000)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -60,9 +68,7 @@ class SpeechNode(Node):
                                f"{self.pipeline.grammar.origin}, source {src.source} ({what})")
 
     def _make_pipeline(self) -> SpeechPipeline:
-        c = self.config
-        grammar = CommandGrammar.load(c.recognizer.grammar_path)
-        return SpeechPipeline(make_recognizer(c.recognizer, grammar), grammar, c.decision, c.endpoint)
+        return build_pipeline(self.config)
 
     def _start_source(self) -> None:
         src = self.config.source
@@ -135,18 +141,48 @@ class SpeechNode(Node):
                     self._report([nothing_heard(backend=self.pipeline.recognizer.name)])
                 self.get_logger().info("end of WAV file")
                 continue
+            if self._speaker is not None and self._speaker.busy:
+                continue  # the robot is talking: do not listen to its own prompt
             results = self.pipeline.feed(item)
             heard_in_file += len(results)
             self._report(results)
 
     def _report(self, results: list[Recognition]) -> None:
         for rec in results:
-            if rec.instruction is not None:
+            if is_stop_command(rec):
+                self._call_stop(rec)
+            elif rec.instruction is not None:
                 self.instruction_pub.publish(String(data=rec.instruction))
                 self.get_logger().info(f"instruction: {rec.instruction!r} (confidence {rec.confidence:.2f})")
             else:
                 self.get_logger().info(f"{rec.status}: {rec.reason}")
             self._publish_status(rec.to_dict())
+            prompt = prompt_for(rec)
+            if prompt is not None:
+                self.prompt_pub.publish(String(data=prompt))
+                if self._speaker is not None:
+                    self._speaker.say(prompt)
+
+    def _call_stop(self, rec: Recognition) -> None:
+        """"stop" was heard: cancel the running execution through the grounding node's stop service."""
+        if self._stop_client is None:
+            self.get_logger().warning("heard stop, but stop_service is empty: nothing to call")
+            return
+        if not self._stop_client.service_is_ready():
+            self.get_logger().error(f"heard stop, but service {self._stop_client.srv_name!r} is not available")
+            return
+        self.get_logger().info(f"heard stop: calling {self._stop_client.srv_name}")
+        future = self._stop_client.call_async(Trigger.Request())
+        future.add_done_callback(self._stop_done)
+
+    def _stop_done(self, future: Any) -> None:
+        try:
+            response = future.result()
+        except Exception as exc:  # a failed call is logged, the node keeps listening
+            self.get_logger().error(f"stop service call failed: {exc}")
+            return
+        log = self.get_logger().info if response.success else self.get_logger().warning
+        log(f"stop service answered success={response.success}: {response.message}")
 
     def _publish_status(self, status: dict) -> None:
         status.setdefault("stamp", time.time())
@@ -157,6 +193,8 @@ class SpeechNode(Node):
         if self._mic is not None:
             self._mic.close()
             self._mic = None
+        if self._speaker is not None:
+            self._speaker.close()
         for thread in self._threads:
             thread.join(timeout=2.0)
         super().destroy_node()

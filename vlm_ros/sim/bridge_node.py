@@ -32,6 +32,7 @@ from vlm_ros.ros.spin import spin_node
 from vlm_ros.sim.bridge_parameters import SIM_BRIDGE_PARAMETERS
 from vlm_ros.sim.camera import CameraConfig
 from vlm_ros.sim.executor import Executor
+from vlm_ros.sim.faults import FaultInjector, faults_from_parameters
 from vlm_ros.sim.oracle import oracle_plan
 from vlm_ros.sim.scene import TIME_STEP, TabletopSim
 from vlm_ros.sim.tasks import TASKS, Episode
@@ -66,7 +67,8 @@ class SimBridgeNode(Node):
                               fov_y_deg=p["camera_fov_y_deg"])
         self.sim = TabletopSim(gui=p["gui"], width=p["width"], height=p["height"], camera=camera)
         self.sim.camera.frame_id = p["camera_frame"]
-        self.plan_executor = Executor(self.sim)
+        self.faults = FaultInjector(faults_from_parameters(p))
+        self.plan_executor = Executor(self.sim, faults=self.faults)
         self.sim_lock = threading.Lock()  # PyBullet is not thread-safe
         self._next_seed = p["seed"]
         self.episode: Episode | None = None
@@ -90,7 +92,8 @@ class SimBridgeNode(Node):
                      cancel_callback=lambda _goal: CancelResponse.ACCEPT)  # halts the arm within a waypoint
         self.create_service(ResetScene, "reset_scene", self._on_reset, callback_group=group)
         self.create_service(CheckTask, "check_task", self._on_check, callback_group=group)
-        self.get_logger().info(f"ready: task {p['task'] or 'random'}, {p['width']}x{p['height']} at {p['rate_hz']} Hz")
+        self.get_logger().info(f"ready: task {p['task'] or 'random'}, {p['width']}x{p['height']} at {p['rate_hz']} Hz"
+                               + (f", faults {self.faults.config.to_text()}" if self.faults.config.active else ""))
 
     # --- scene ------------------------------------------------------------------------------------------
     def _reset(self, task: str, seed: int, template: str) -> ResetScene.Response:
@@ -101,6 +104,9 @@ class SimBridgeNode(Node):
         if task and task not in TASKS:
             return ResetScene.Response(success=False, message=f"unknown task {task!r}; known: {', '.join(TASKS)}")
         self.plan_executor.scene_reset()  # the sim's reset releases the suction; the executor must know
+        self.faults.configure(faults_from_parameters(  # fault_* may be changed at runtime: read at every reset
+            {spec.name: self.get_parameter(spec.name).value for spec in SIM_BRIDGE_PARAMETERS}))
+        self.faults.reset(seed)
         if task:
             self.episode = TASKS[task].sample(self.sim, seed, template or None)
             self.oracle_pub.publish(String(data=oracle_plan(self.sim, self.episode)[0]))
@@ -178,13 +184,13 @@ class SimBridgeNode(Node):
         with self.sim_lock:
             self.plan_status = plan.status
             outcome = self.plan_executor.execute(plan, feedback, lambda: goal_handle.is_cancel_requested)
-            self._publish_frame()
+            finished = self._publish_frame()  # the first frame that shows the outcome
         if outcome.cancelled and goal_handle.is_cancel_requested:
             goal_handle.canceled()  # the arm halted where it was, suction held (see vlm_ros.sim.executor)
         else:
             goal_handle.succeed()  # the action ran; `success` says whether the plan did
         return ExecutePlan.Result(
-            success=outcome.success, message=outcome.message,
+            success=outcome.success, message=outcome.message, stamp=finished,
             results=[StepResult(index=r.index, success=r.success, message=r.reason or r.detail)
                      for r in outcome.results])
 

@@ -23,5 +23,16 @@ SIM_BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("publish_clock", True, "Publish /clock with sim time (all stamps are sim time; run consumers "
               "with use_sim_time:=true)."),
     ParamSpec("gui", False, "Open the PyBullet GUI window instead of running headless."),
+    # injected faults (vlm_ros.sim.faults), drawn from a stream reseeded with each scene's seed
+    ParamSpec("fault_slip", 0.0, "Probability that a carried block slips off during transport (dropped).",
+              0.0, 1.0),
+    ParamSpec("fault_place_noise", 0.0, "Standard deviation of the release point per horizontal axis (m).",
+              0.0, 0.2),
+    ParamSpec("fault_nudge", 0.0, "Probability that a placed block is bumped sideways afterwards.", 0.0, 1.0),
+    ParamSpec("fault_nudge_distance", 0.10, "How far a bump moves a placed block (m).", 0.0, 0.5),
+    ParamSpec("fault_miss_pick", 0.0, "Probability that a grasp fails after contact (nothing grasped).",
+              0.0, 1.0),
+    ParamSpec("fault_plans", 0, "Faults hit only the first N plans executed after each reset; 0: every plan.",
+              0, 1000),
 )
 

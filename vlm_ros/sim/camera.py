@@ -85,12 +85,14 @@ class SimCamera:
         pc = np.array([(u - k.cx) / k.fx * depth, (v - k.cy) / k.fy * depth, depth, 1.0])
         return (self.camera_to_base @ pc)[:3]
 
-    def render(self, client: int, stamp_ns: int = 0, cull: tuple[int, ...] = ()) -> RGBDFrame:
+    def render(self, client: int, stamp_ns: int = 0, cull: tuple[int, ...] = (),
+               light: dict | None = None) -> RGBDFrame:
         """One frame with the tiny (CPU) renderer: fast in DIRECT mode and deterministic.
 
         Links of the bodies in `cull` that lie wholly outside the view are hidden while
         rendering: the renderer's cost grows with mesh triangles even off screen, and the
         Panda's meshes cost more than the rest of the scene at small image sizes.
+        light: extra getCameraImage light arguments (sim.look.Lighting.render_kwargs).
         """
         hidden = [(b, link) for b in cull for link in self._links_out_of_view(client, b)]
         for body, link in hidden:
@@ -99,6 +101,7 @@ class SimCamera:
             _, _, rgba, zbuf, _ = p.getCameraImage(
                 self.width, self.height, self._view, self._proj,
                 renderer=p.ER_TINY_RENDERER, flags=p.ER_NO_SEGMENTATION_MASK, physicsClientId=client,
+                **(light or {}),
             )
         finally:
             for body, link in hidden:

@@ -20,6 +20,7 @@ import numpy as np
 
 from vlm_ros.core.types import Plan, PlanStatus, Primitive, PrimitiveType
 from vlm_ros.core.vocabulary import DIRECTIONS
+from vlm_ros.sim.faults import FaultInjector
 from vlm_ros.sim.grasp import Gripper
 from vlm_ros.sim.motion import ArmMotion, MotionStopped, up
 from vlm_ros.sim.results import (
@@ -52,8 +53,9 @@ class Executor:
     """Executes plans in a TabletopSim; construct once per sim."""
 
     def __init__(self, sim: TabletopSim, approach: float = APPROACH, grip_force: float = 200.0,
-                 workspace: Box3 = WORKSPACE):
+                 workspace: Box3 = WORKSPACE, faults: FaultInjector | None = None):
         self.sim = sim
+        self.faults = faults or FaultInjector()  # none configured: a perfect arm
         self.approach = approach  # [m]
         self.workspace = workspace  # targets outside it are rejected before any motion
         self.motion = ArmMotion(sim.robot, sim.step)
@@ -84,6 +86,7 @@ class Executor:
                 return ExecutionResult(False, f"step {i + 1} rejected, nothing moved: {err.detail}",
                                        [StepResult(i, False, err.reason, err.detail)])
         results: list[StepResult] = []
+        self.faults.start_plan()
         for i, step in enumerate(plan.steps):
             if should_stop():
                 return self._cancelled(i, "before it started", results)
@@ -185,7 +188,8 @@ class Executor:
             raise StepFailed(HAND_FULL, f"cannot pick {label or 'it'}: already holding something")
         above = target + up(self.approach)
         self._over(above)
-        if not self.gripper.suck_down(target):
+        if not self.gripper.suck_down(target) or self.faults.pick_missed():
+            self.gripper.release()
             self._line(above)
             raise StepFailed(NOTHING_GRASPED, f"nothing to grasp at the {label or 'target'}")
         self._line(above)
@@ -195,11 +199,20 @@ class Executor:
         if self.gripper.held is None:
             raise StepFailed(HAND_EMPTY, f"cannot place on {label or 'the target'}: not holding anything")
         hang = self.gripper.hang()
+        target = target + self.faults.place_offset()
         above = target + up(self.approach + hang)
+        slip = self.faults.slip_point(self.motion.tip(), above)
+        if slip is not None:  # injected: the block comes off on the way; check_held notices
+            self._over(slip)
+            self.faults.drop(self.sim)
+            self.gripper.check_held()
         self._over(above)
         self.gripper.lower_onto(target + up(hang + PLACE_GAP))
+        placed = self.gripper.held
         self.gripper.release(settle=True)
         self._line(above)
+        if placed is not None:
+            self.faults.nudge_after_place(self.sim, placed.body_id)
 
     def _push_path(self, step: Primitive) -> tuple[np.ndarray, np.ndarray]:
         """Fingertip start and end points of a push, at push height [m]."""

@@ -42,17 +42,18 @@ def pick_colors(rng: np.random.Generator, given: list[str] | None, n_range: tupl
 
 def sample_layout(rng: np.random.Generator, blocks: list[str], bowls: list[str],
                   keep_clear: list[tuple[tuple[float, float], float]] = (), attempts: int = 500,
-                  ) -> list[Placement]:
+                  scale: float = 1.0) -> list[Placement]:
     """Place bowls first (they are bigger), then blocks, by rejection sampling.
 
     keep_clear: ((x, y), radius) discs [m] no object may overlap, e.g. a target location.
+    scale: object size relative to nominal (footprints and the bowls' inset grow with it).
     """
     placed: list[tuple[np.ndarray, float]] = [(np.asarray(xy, dtype=float), r) for xy, r in keep_clear]
     result: list[Placement] = []
     lo, hi = np.array(SPAWN_AREA.lo[:2]), np.array(SPAWN_AREA.hi[:2])
     for kind, colors in (("bowl", bowls), ("block", blocks)):
-        radius = footprint_radius(kind)
-        inset = BOWL_INSET if kind == "bowl" else 0.0
+        radius = footprint_radius(kind, scale)
+        inset = BOWL_INSET * scale if kind == "bowl" else 0.0
         for color in colors:
             for _ in range(attempts):
                 xy = rng.uniform(lo + inset, hi - inset)

@@ -34,6 +34,7 @@ class SceneObject:
     body_id: int
     size: float  # block edge / bowl outer diameter [m]
     client: int = 0
+    scale: float = 1.0  # relative to the nominal size (domain randomisation varies it)
 
     def pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Centre [m] and quaternion xyzw, base frame."""
@@ -51,7 +52,7 @@ class SceneObject:
         if self.kind == "block":
             # highest extent of a (possibly tilted) cube above its centre; s/2 when a face points up
             return np.array([centre[0], centre[1], centre[2] + self.size / 2.0 * np.abs(rot[2]).sum()])
-        floor = rot @ np.array([0.0, 0.0, -BOWL_HEIGHT / 2.0 + BOWL_FLOOR])
+        floor = rot @ np.array([0.0, 0.0, (-BOWL_HEIGHT / 2.0 + BOWL_FLOOR) * self.scale])
         return centre + floor
 
 
@@ -59,8 +60,18 @@ def _rgba(color: str) -> list[float]:
     return [*COLORS[color], 1.0]
 
 
-def _bowl_parts() -> tuple[list[int], list[list[float]], list[list[float]], list[list[float]]]:
+def quantized_scale(scale: float) -> float:
+    """Sizes in steps of 5 %, so a randomised run creates a bounded number of shapes."""
+    return round(float(scale) * 20.0) / 20.0
+
+
+def _bowl_parts(scale: float = 1.0) -> tuple[list[int], list[list[float]], list[list[float]], list[list[float]]]:
     """Shape types, half extents/radii, offsets and orientations of a bowl's parts (body frame)."""
+    types, dims, offsets, quats = _nominal_bowl_parts()
+    return types, [[v * scale for v in d] for d in dims], [[v * scale for v in o] for o in offsets], quats
+
+
+def _nominal_bowl_parts() -> tuple[list[int], list[list[float]], list[list[float]], list[list[float]]]:
     r_out = BOWL_DIAMETER / 2.0
     z_floor = -BOWL_HEIGHT / 2.0 + BOWL_FLOOR / 2.0
     types = [p.GEOM_CYLINDER]
@@ -89,25 +100,26 @@ class ShapeLibrary:
     def __init__(self, client: int):
         self.client = client
         self._collision: dict[str, int] = {}
-        self._visual: dict[tuple[str, str], int] = {}
+        self._visual: dict[tuple[str, str, float], int] = {}
 
-    def get(self, kind: str, color: str) -> tuple[int, int]:
-        """(collision shape, visual shape) for a block or bowl of that colour."""
-        if kind not in self._collision:
-            self._collision[kind] = self._make(kind, None)
-        if (kind, color) not in self._visual:
-            self._visual[(kind, color)] = self._make(kind, color)
-        return self._collision[kind], self._visual[(kind, color)]
+    def get(self, kind: str, color: str, scale: float = 1.0) -> tuple[int, int]:
+        """(collision shape, visual shape) for a block or bowl of that colour and (quantized) scale."""
+        scale = quantized_scale(scale)
+        if (kind, scale) not in self._collision:
+            self._collision[(kind, scale)] = self._make(kind, None, scale)
+        if (kind, color, scale) not in self._visual:
+            self._visual[(kind, color, scale)] = self._make(kind, color, scale)
+        return self._collision[(kind, scale)], self._visual[(kind, color, scale)]
 
-    def _make(self, kind: str, color: str | None) -> int:
+    def _make(self, kind: str, color: str | None, scale: float = 1.0) -> int:
         """A collision shape (color None) or a visual shape."""
         c = self.client
         if kind == "block":
-            half = [BLOCK_SIZE / 2.0] * 3
+            half = [BLOCK_SIZE / 2.0 * scale] * 3
             if color is None:
                 return p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=c)
             return p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=_rgba(color), physicsClientId=c)
-        types, dims, offsets, quats = _bowl_parts()
+        types, dims, offsets, quats = _bowl_parts(scale)
         radii = [d[0] if t == p.GEOM_CYLINDER else 0.0 for t, d in zip(types, dims)]
         lengths = [d[1] if t == p.GEOM_CYLINDER else 0.0 for t, d in zip(types, dims)]
         extents = [d if t == p.GEOM_BOX else [0.0, 0.0, 0.0] for t, d in zip(types, dims)]
@@ -122,23 +134,26 @@ class ShapeLibrary:
         )
 
 
-def make_object(shapes: ShapeLibrary, kind: str, color: str, xy: tuple[float, float], yaw: float) -> SceneObject:
-    """A block or bowl standing on the table (z = 0), turned by yaw [rad]."""
-    col, vis = shapes.get(kind, color)
+def make_object(shapes: ShapeLibrary, kind: str, color: str, xy: tuple[float, float], yaw: float,
+                scale: float = 1.0) -> SceneObject:
+    """A block or bowl standing on the table (z = 0), turned by yaw [rad], `scale` times its nominal size."""
+    scale = quantized_scale(scale)
+    col, vis = shapes.get(kind, color, scale)
     size, mass, height = (BLOCK_SIZE, BLOCK_MASS, BLOCK_SIZE) if kind == "block" else (
         BOWL_DIAMETER, BOWL_MASS, BOWL_HEIGHT)
+    size, mass, height = size * scale, mass * scale**3, height * scale
     body = p.createMultiBody(
         mass, col, vis, basePosition=[xy[0], xy[1], height / 2.0],
         baseOrientation=p.getQuaternionFromEuler([0.0, 0.0, yaw]), physicsClientId=shapes.client,
     )
     p.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=shapes.client)
-    return SceneObject(object_label(color, kind), kind, color, body, size, shapes.client)
+    return SceneObject(object_label(color, kind), kind, color, body, size, shapes.client, scale)
 
 
 def bowl_inner_radius() -> float:
     return BOWL_DIAMETER / 2.0 - BOWL_WALL
 
 
-def footprint_radius(kind: str) -> float:
+def footprint_radius(kind: str, scale: float = 1.0) -> float:
     """Radius of the disc an object covers on the table [m], for overlap-free layouts."""
-    return BLOCK_SIZE / math.sqrt(2.0) if kind == "block" else BOWL_DIAMETER / 2.0
+    return (BLOCK_SIZE / math.sqrt(2.0) if kind == "block" else BOWL_DIAMETER / 2.0) * scale

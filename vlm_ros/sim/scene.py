@@ -7,8 +7,10 @@ import pybullet as p
 
 from vlm_ros.core.types import CameraIntrinsics, RGBDFrame
 from vlm_ros.sim.camera import CameraConfig, SimCamera
+from vlm_ros.sim.clutter import ClutterShapes, place_clutter
 from vlm_ros.sim.layout import pick_colors, sample_layout
-from vlm_ros.sim.objects import SceneObject, ShapeLibrary, make_object
+from vlm_ros.sim.look import CellLook, TableTextures
+from vlm_ros.sim.objects import SceneObject, ShapeLibrary, footprint_radius, make_object
 from vlm_ros.sim.robot import FINGER_CLOSED, HOME, Panda
 
 TIME_STEP = 1.0 / 240.0  # [s]
@@ -33,6 +35,10 @@ class TabletopSim:
         self.camera = SimCamera(camera or CameraConfig(), width, height)
         self._shapes = ShapeLibrary(self.client)
         self._objects: list[SceneObject] = []
+        self.look = CellLook()  # camera, light, table, arm pose, object size, clutter (set_look)
+        self._clutter_shapes = ClutterShapes(self.client)
+        self._textures: TableTextures | None = None
+        self._clutter: list[int] = []
         self.steps = 0  # physics steps since start; sim time = steps * TIME_STEP
         self.seed: int | None = None
 
@@ -54,17 +60,22 @@ class TabletopSim:
         colours, n drawn from n_blocks / n_bowls (inclusive). keep_clear: ((x, y), radius) discs
         [m] left free of objects.
         """
-        for obj in self._objects:
-            p.removeBody(obj.body_id, physicsClientId=self.client)
-        self._objects = []
+        for body in [o.body_id for o in self._objects] + self._clutter:
+            p.removeBody(body, physicsClientId=self.client)
+        self._objects, self._clutter = [], []
         self.robot.release()
-        self.robot.set_joints(HOME)
+        self.robot.set_joints(HOME if self.look.arm_joints is None else np.asarray(self.look.arm_joints))
         self.robot.set_fingers(FINGER_CLOSED)
         rng = np.random.default_rng(seed)
         bowl_colors = pick_colors(rng, bowls, n_bowls)
         block_colors = pick_colors(rng, blocks, n_blocks)
-        for place in sample_layout(rng, block_colors, bowl_colors, keep_clear):
-            self._objects.append(make_object(self._shapes, place.kind, place.color, place.xy, place.yaw))
+        scale = self.look.object_scale
+        for place in sample_layout(rng, block_colors, bowl_colors, keep_clear, scale=scale):
+            self._objects.append(make_object(self._shapes, place.kind, place.color, place.xy, place.yaw, scale))
+        if self.look.distractors:  # drawn from their own stream: the labelled layout stays the seed's
+            occupied = [(tuple(o.position()[:2]), footprint_radius(o.kind, o.scale)) for o in self._objects]
+            self._clutter = place_clutter(self._clutter_shapes, np.random.default_rng([seed, 31]),
+                                          self.look.distractors, [*occupied, *keep_clear])
         self.seed = seed
         return list(self._objects)
 
@@ -77,6 +88,21 @@ class TabletopSim:
 
     def object_by_body(self, body_id: int) -> SceneObject | None:
         return next((o for o in self._objects if o.body_id == body_id), None)
+
+    # --- look ---------------------------------------------------------------------------------
+    def set_look(self, look: CellLook) -> None:
+        """Camera, image size, light, table and arm pose apply now; object size and clutter at the
+        next reset. CellLook() restores the trained cell."""
+        self.look = look
+        self.camera = SimCamera(look.camera, look.width, look.height)
+        texture = -1
+        if look.table_texture != "plain":
+            self._textures = self._textures or TableTextures(self.client)
+            texture = self._textures.get(look.table_texture, look.texture_variant)
+        p.changeVisualShape(self.table, -1, rgbaColor=[*look.table_color, 1.0], textureUniqueId=texture,
+                            physicsClientId=self.client)
+        if self.robot.held is None:
+            self.robot.set_joints(HOME if look.arm_joints is None else np.asarray(look.arm_joints))
 
     # --- camera -------------------------------------------------------------------------------
     @property
@@ -94,7 +120,8 @@ class TabletopSim:
 
     def render(self) -> RGBDFrame:
         """RGB (uint8) + metric depth (float32 m) stamped with sim time."""
-        return self.camera.render(self.client, stamp_ns=self.time_ns(), cull=(self.robot.body,))
+        return self.camera.render(self.client, stamp_ns=self.time_ns(), cull=(self.robot.body,),
+                                  light=self.look.lighting.render_kwargs())
 
     # --- time ---------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:

@@ -132,3 +132,14 @@ def level_dbfs(samples: np.ndarray) -> float:
         return -120.0
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
     return 20.0 * np.log10(max(rms, 1e-6))
+
+
+def active_rms(samples: np.ndarray, rate: int) -> float:
+    """RMS of the frames within 40 dB of the loudest 20 ms frame (speech, not the pauses)."""
+    n = max(1, int(0.02 * rate))
+    frames = samples[: samples.size // n * n].reshape(-1, n)
+    if frames.size == 0:
+        return 0.0
+    power = np.mean(np.square(frames, dtype=np.float64), axis=1)
+    active = power[power >= power.max() * 1e-4]
+    return float(np.sqrt(np.mean(active)))

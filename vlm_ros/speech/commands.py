@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from vlm_ros.core.vocabulary import COLORS, DIRECTIONS, LOCATION_SYNONYMS, OBJECT_KINDS
-from vlm_ros.speech.phrases import Alt, Capture, Expr, Opt, Rule, Seq, Slot
+from vlm_ros.speech.phrases import Alt, Capture, Expr, Opt, Rule, Seq, Slot, Words
 
 # Verbs per primitive; a phrase may appear under one primitive only.
 PICK_VERBS = ("pick up", "pick", "grab", "take", "lift")
@@ -38,17 +38,35 @@ def _kind_synonyms(plural: bool = False) -> dict[str, str]:
     return {(PLURALS[s] if plural else s): kind for kind, words in OBJECT_KINDS.items() for s in words}
 
 
-@cache
-def command_rule() -> Rule:
-    """The whole utterance: [please] command [(and | then) command]."""
+def _object_rules(objects: tuple[str, ...]) -> tuple[Rule, Rule]:
+    """(single object, object that may be "all the ...") rules: the colour-block world, or a cell's own objects."""
     color = Rule("color", Slot("color", {c: c for c in COLORS}))
+    if objects:  # open vocabulary: [the] [colour] object-phrase, canonical "red mug" / "banana"
+        named = Rule("named", Slot("kind", {o: o for o in objects}))
+        one = Rule("single", Capture("object", Seq(Opt("the"), Opt(color), named),
+                                     lambda c: f"{c['color']} {c['kind']}" if "color" in c else c["kind"]))
+        return one, one
     one = Rule("single", Capture("object", Seq(Opt("the"), color, Rule("kind", Slot("kind", _kind_synonyms()))),
                                  lambda c: f"{c['color']} {c['kind']}"))
     every = Rule("every", Capture("object", Seq("all", Opt("the"), color,
                                                 Rule("kinds", Slot("kind", _kind_synonyms(plural=True)))),
                                   lambda c: f"all {c['color']} {c['kind']}s"))
-    obj = Rule("object", Alt(one, every, Capture("object", Alt("it", "them"), lambda c: "it")))
-    thing = Rule("thing", Alt(one, every))  # an object that is not "it": a target
+    return one, every
+
+
+STOP_WORDS = ("stop", "stop stop", "halt")  # heard at any time, with or without the wake phrase
+
+
+@cache
+def command_rule(objects: tuple[str, ...] = (), wake_phrase: str = "") -> Rule:
+    """The whole utterance: [wake phrase] [please] command [(and | then) command], or "stop".
+
+    objects: the open-vocabulary object phrases (empty: the colour-block vocabulary).
+    wake_phrase: when set, every command but stop must start with it.
+    """
+    one, every = _object_rules(objects)
+    obj = Rule("object", Alt(*dict.fromkeys((one, every)), Capture("object", Alt("it", "them"), lambda c: "it")))
+    thing = Rule("thing", Alt(*dict.fromkeys((one, every))))  # an object that is not "it": a target
     location = Rule("location", Capture("location", Seq(Opt("the"), Slot("loc", LOCATION_SYNONYMS)),
                                         lambda c: c["loc"]))
     target = Capture("target", Alt(thing, location), lambda c: c.get("object") or c["location"])
@@ -71,7 +89,12 @@ def command_rule() -> Rule:
         Rule("open_gripper", cmd("open_gripper", Seq("open", Opt("the"), "gripper"))),
         Rule("close_gripper", cmd("close_gripper", Seq("close", Opt("the"), "gripper"))),
     ))
-    return Rule("utterance", Seq(Opt("please"), commands, Opt(Seq(Alt(*CONNECTORS), commands))))
+    stop = Rule("stop", Capture("command", Alt(*STOP_WORDS), lambda c: "stop()"))
+    spoken = Seq(Opt("please"), commands, Opt(Seq(Alt(*CONNECTORS), commands)))
+    if wake_phrase:
+        wake = Rule("wake", Words(wake_phrase))
+        return Rule("utterance", Alt(Seq(wake, Alt(stop, spoken)), stop))
+    return Rule("utterance", Alt(stop, spoken))
 
 
 def _program(kind: str, c: dict[str, str]) -> str:
@@ -96,22 +119,38 @@ class Command:
     program: str  # canonical steps, e.g. "pick(red block) ; place(green bowl)"
 
 
+def read_vocabulary(path: str) -> tuple[str, ...]:
+    """Object phrases from a vocabulary file: one per line, `#` comments, blank lines ignored."""
+    from pathlib import Path
+
+    from vlm_ros.core.errors import InputError
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise InputError(f"object vocabulary file {path!r} does not exist (object_vocabulary_file)")
+    objects = tuple(dict.fromkeys(normalize(line.split("#", 1)[0]) for line in file.read_text().splitlines()))
+    objects = tuple(o for o in objects if o)
+    if not objects:
+        raise InputError(f"object vocabulary file {path!r} names no objects (one per line, e.g. banana)")
+    return objects
+
+
 def normalize(text: str) -> str:
     """Lower-case words only: what recognisers output and grammars contain ("Put the Red block!" -> ...)."""
     text = text.lower().replace("-", " ")
     return " ".join(re.sub(r"[^a-z' ]+", " ", text).split())
 
 
-def parse_command(text: str) -> Command | None:
-    """The canonical command of `text`, or None when it is not in the command language."""
+def parse_command(text: str, rule: Rule | None = None) -> Command | None:
+    """The canonical command of `text`, or None when it is not in the command language (`rule`, default ours)."""
     words = normalize(text)
-    captures = command_rule().parse(words)
+    captures = (rule or command_rule()).parse(words)
     if captures is None:
         return None
     return Command(words, " ; ".join(value for name, value in captures if name == "command"))
 
 
-def same_command(heard: str, said: str) -> bool:
+def same_command(heard: str, said: str, rule: Rule | None = None) -> bool:
     """True when both parse and mean the same program (the accuracy criterion of the tests)."""
-    a, b = parse_command(heard), parse_command(said)
+    a, b = parse_command(heard, rule), parse_command(said, rule)
     return a is not None and b is not None and a.program == b.program

@@ -39,8 +39,10 @@ class SourceConfig:
 class EndpointConfig:
     """How the stream is cut into utterances (see endpoint.py)."""
 
-    vad: str = setting("energy", "Speech detector: energy (adaptive noise floor; cheap, fine in a quiet room) "
-                       "or webrtc (pocketsphinx's WebRTC-style VAD; ignores more non-speech noise).")
+    vad: str = setting("silero", "Speech detector: silero (neural VAD shipped in the silero-vad wheel, run "
+                       "with ONNX Runtime; does not cut commands in noise), energy (tracked noise floor; cheap, "
+                       "fine in a quiet room) or webrtc (pocketsphinx's WebRTC-style VAD).")
+    vad_threshold: float = setting(0.5, "silero: speech probability above which a frame is speech.", 0.05, 0.95)
     frame_ms: float = setting(30.0, "Detector frame length (ms); webrtc accepts 10, 20 or 30.", 10.0, 30.0)
     threshold_db: float = setting(12.0, "energy: a frame is speech when this many dB above the noise floor.",
                                   0.0, 60.0)
@@ -58,6 +60,20 @@ class EndpointConfig:
 
 
 @dataclass
+class FrontEndConfig:
+    """How an utterance is cleaned before recognition (see frontend.py)."""
+
+    highpass_hz: float = setting(100.0, "High-pass filter cut-off (Hz) against rumble and hum; 0 disables.",
+                                 0.0, 1000.0)
+    noise_suppression: str = setting("noisereduce", "Spectral noise suppression: noisereduce (spectral gating "
+                                     "with the noise learned from the non-speech audio before the utterance), "
+                                     "pocketsphinx (its own noise removal only) or none.")
+    noise_reduction: float = setting(0.9, "noisereduce: fraction of the estimated noise removed (0..1).", 0.0, 1.0)
+    agc_target_dbfs: float = setting(-20.0, "Automatic gain: active speech is scaled to this level (dBFS), "
+                                     "at most +30 dB; 0 disables.", -60.0, 0.0)
+
+
+@dataclass
 class RecognizerConfig:
     """Which ASR backend, with which model and vocabulary."""
 
@@ -68,6 +84,10 @@ class RecognizerConfig:
     dict_path: str = setting("", "pocketsphinx pronunciation dictionary; empty: the shipped CMUdict.")
     grammar_path: str = setting("", "JSGF command grammar; empty: generated from the vocabulary "
                                 "(vlm_ros/speech/grammars/commands.gram).")
+    object_vocabulary_file: str = setting("", "Open vocabulary: a text file of the objects the cell has, one "
+                                          "per line (banana, mug, screwdriver); the command grammar's object "
+                                          "words come from it instead of the colour-block world. For "
+                                          "open-vocabulary grounders; ignored when grammar_path is set.")
     language: str = setting("en", "whisper: spoken language code.")
     device: str = setting("cpu", "whisper: torch device (cpu or cuda).")
 
@@ -85,13 +105,27 @@ class DecisionConfig:
 
 
 @dataclass
+class InteractionConfig:
+    """Wake phrase, prompts and the stop command (speech_node's side of the conversation)."""
+
+    wake_phrase: str = setting("", "When set (e.g. robot), only commands that start with it are published "
+                               "(\"robot, put the red block in the green bowl\"); stop is always heard.")
+    speak_prompts: bool = setting(False, "Speak the prompts published on speech_prompt with espeak-ng.")
+    prompt_voice: str = setting("en-us", "espeak-ng voice for spoken prompts.")
+    stop_service: str = setting("stop", "std_srvs/Trigger service called when \"stop\" is heard (cancels the "
+                                "running execution); empty disables.")
+
+
+@dataclass
 class SpeechConfig:
     """Everything the speech pipeline needs, grouped."""
 
     source: SourceConfig = field(default_factory=SourceConfig)
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
+    frontend: FrontEndConfig = field(default_factory=FrontEndConfig)
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
+    interaction: InteractionConfig = field(default_factory=InteractionConfig)
 
 
 @dataclass(frozen=True)

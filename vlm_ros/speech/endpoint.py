@@ -27,13 +27,19 @@ class SpeechSegment:
     start_s: float  # stream time of the first sample [s]
     end_s: float  # stream time after the last sample [s]
     truncated: bool = False  # closed by max_speech_s rather than by silence
+    noise: np.ndarray | None = None  # [M] recent non-speech audio before it (the room's noise), for suppression
 
 
 class EnergyClassifier:
     """Speech = frame level `threshold_db` above a tracked noise floor and above `min_level_dbfs`.
 
-    The floor falls fast (a quiet pause re-arms it at once) and rises slowly (a long
-    utterance barely lifts it, a fan switched on is learned within seconds).
+    The floor starts at a quiet room's level (`min_level_dbfs` - `threshold_db`), not at the
+    first frame: a stream that starts with speech would otherwise take the speech as its noise
+    floor and lose the command. It falls fast (a quiet pause re-arms it at once) and rises
+    slowly (a long utterance barely lifts it; a fan switched on is learned within seconds, so in
+    a loud room the first utterance after start-up may carry some noise before it). A faster
+    rise at start-up was tried: it cut commands spoken at once, since it cannot tell speech
+    from noise; the silero VAD can.
     """
 
     RISE = 0.01  # fraction of the gap closed per frame when the level is above the floor
@@ -42,16 +48,39 @@ class EnergyClassifier:
     def __init__(self, config: EndpointConfig):
         self.threshold_db = config.threshold_db
         self.min_level_dbfs = config.min_level_dbfs
-        self.floor_db: float | None = None
+        self.floor_db = config.min_level_dbfs - config.threshold_db
 
     def is_speech(self, frame: np.ndarray, sample_rate: int) -> bool:
         level = level_dbfs(frame)
-        if self.floor_db is None:
-            self.floor_db = level
         speech = level >= self.min_level_dbfs and level - self.floor_db >= self.threshold_db
         rate = self.RISE if level > self.floor_db else self.FALL
         self.floor_db += rate * (level - self.floor_db)
         return speech
+
+
+class SileroClassifier:
+    """Silero's neural VAD (silero.py): speech probability per 32 ms window, at 16 kHz.
+
+    Frames are buffered into the model's 512-sample windows; a frame takes the probability of
+    the latest window that ended in it (windows and frames are both ~30 ms).
+    """
+
+    def __init__(self, config: EndpointConfig):
+        from vlm_ros.speech.silero import RATE, WINDOW, SileroVad
+
+        self.vad, self.rate, self.window = SileroVad(), RATE, WINDOW
+        self.threshold = config.vad_threshold
+        self.min_level_dbfs = config.min_level_dbfs
+        self._buffer = np.zeros(0, np.float32)
+        self._probability = 0.0
+
+    def is_speech(self, frame: np.ndarray, sample_rate: int) -> bool:
+        pcm = frame if sample_rate == self.rate else resample(frame, sample_rate, self.rate)
+        self._buffer = np.concatenate([self._buffer, pcm.astype(np.float32, copy=False)])
+        while self._buffer.size >= self.window:
+            self._probability = self.vad.probability(np.clip(self._buffer[:self.window], -1.0, 1.0))
+            self._buffer = self._buffer[self.window:]
+        return self._probability >= self.threshold and level_dbfs(frame) >= self.min_level_dbfs
 
 
 class VadClassifier:
@@ -74,16 +103,20 @@ class VadClassifier:
         return bool(self.vad.is_speech((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes()))
 
 
-def make_classifier(config: EndpointConfig) -> EnergyClassifier | VadClassifier:
+def make_classifier(config: EndpointConfig) -> EnergyClassifier | VadClassifier | SileroClassifier:
+    if config.vad == "silero":
+        return SileroClassifier(config)
     if config.vad == "energy":
         return EnergyClassifier(config)
     if config.vad == "webrtc":
         return VadClassifier(config)
-    raise ValueError(f"speech detector {config.vad!r} is unknown (use 'energy' or 'webrtc')")
+    raise ValueError(f"speech detector {config.vad!r} is unknown (use 'silero', 'energy' or 'webrtc')")
 
 
 class Endpointer:
     """Feed chunks of any size; get back the segments they complete."""
+
+    NOISE_S = 1.5  # non-speech audio kept as the noise profile of the next segment [s]
 
     def __init__(self, config: EndpointConfig, sample_rate: int):
         self.config = config
@@ -97,6 +130,7 @@ class Endpointer:
         self._max_frames = max(self._start_frames + 1, round(config.max_speech_s * 1000.0 / ms))
         self._keep_after = min(self._end_frames, max(1, round(config.post_roll_ms / ms)))
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, round(config.pre_roll_ms / ms)) + self._start_frames)
+        self._noise: deque[np.ndarray] = deque(maxlen=max(1, round(self.NOISE_S * 1000.0 / ms)))
         self._pending = np.zeros(0, np.float32)
         self._frames_seen = 0  # frames classified so far (stream clock)
         self._speech_run = 0  # consecutive speech frames while idle
@@ -104,6 +138,7 @@ class Endpointer:
         self._segment_start = 0  # frame index of its first frame
         self._last_speech = 0  # index within the segment of its last speech frame
         self._speech_frames = 0
+        self._noise_profile = np.zeros(0, np.float32)
 
     @property
     def in_speech(self) -> bool:
@@ -139,8 +174,12 @@ class Endpointer:
         self._frames_seen += 1
         if self._segment is None:
             self._pre_roll.append(frame)
+            if not speech:
+                self._noise.append(frame)
             self._speech_run = self._speech_run + 1 if speech else 0
             if self._speech_run >= self._start_frames:
+                quiet = list(self._noise)[:-3]  # the frames just before the onset may hold its soft start
+                self._noise_profile = np.concatenate(quiet) if quiet else np.zeros(0, np.float32)
                 self._segment = list(self._pre_roll)
                 self._segment_start = self._frames_seen - len(self._segment)
                 self._last_speech = len(self._segment) - 1
@@ -166,4 +205,5 @@ class Endpointer:
         end = len(frames) if truncated else min(len(frames), self._last_speech + 1 + self._keep_after)
         samples = np.concatenate(frames[:end]) if frames else np.zeros(0, np.float32)
         t0 = start * self.frame_len / self.sample_rate
-        return SpeechSegment(samples, self.sample_rate, t0, t0 + samples.size / self.sample_rate, truncated)
+        return SpeechSegment(samples, self.sample_rate, t0, t0 + samples.size / self.sample_rate, truncated,
+                             self._noise_profile)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlm_ros.core.errors import InputError
-from vlm_ros.speech.commands import command_rule
+from vlm_ros.speech.commands import Command, command_rule, normalize, parse_command, read_vocabulary
+from vlm_ros.speech.phrases import Rule
 
 GRAMMAR_DIR = Path(__file__).parent / "grammars"
 SHIPPED_GRAMMAR = GRAMMAR_DIR / "commands.gram"
@@ -27,8 +28,8 @@ class GrammarError(InputError):
     """A grammar file is missing or cannot be parsed."""
 
 
-def generated_jsgf() -> str:
-    return command_rule().jsgf_document("commands", header=HEADER)
+def generated_jsgf(objects: tuple[str, ...] = (), wake_phrase: str = "") -> str:
+    return command_rule(objects, wake_phrase).jsgf_document("commands", header=HEADER)
 
 
 @dataclass
@@ -37,7 +38,22 @@ class CommandGrammar:
 
     jsgf: str
     origin: str = "generated"  # file path, or "generated"
+    rule: Rule | None = field(default=None, repr=False)  # the phrase rule that parses what was heard
     _fsg: object | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, grammar_path: str = "", vocabulary_file: str = "", wake_phrase: str = "") -> CommandGrammar:
+        """The grammar speech_node uses: a user's file, or one generated for the vocabulary and wake phrase."""
+        if str(grammar_path):
+            return cls.load(grammar_path)
+        objects = read_vocabulary(vocabulary_file) if vocabulary_file else ()
+        wake = normalize(wake_phrase)
+        origin = "generated" + (f" for {vocabulary_file}" if objects else "") + (f", wake {wake!r}" if wake else "")
+        return cls(generated_jsgf(objects, wake), origin, command_rule(objects))  # parses text without the wake
+
+    def parse(self, text: str) -> Command | None:
+        """Canonical command of `text` (without the wake phrase) under this grammar's vocabulary."""
+        return parse_command(text, self.rule)
 
     @classmethod
     def load(cls, path: str | Path = "") -> CommandGrammar:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from vlm_ros.speech.asr.base import Recognizer
 from vlm_ros.speech.audio import AudioChunk, dither, resample
-from vlm_ros.speech.commands import normalize, parse_command
-from vlm_ros.speech.config import DecisionConfig, EndpointConfig
+from vlm_ros.speech.commands import normalize
+from vlm_ros.speech.config import DecisionConfig, EndpointConfig, FrontEndConfig
 from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
+from vlm_ros.speech.frontend import FrontEnd
 from vlm_ros.speech.grammar import CommandGrammar
 
 OK = "ok"
@@ -39,6 +40,7 @@ class Recognition:
     end_s: float = 0.0  # utterance end in stream time [s]
     backend: str = ""
     latency_ms: float = 0.0  # recognition time of this utterance [ms]
+    scores: dict = field(default_factory=dict)  # the backend's raw scores (for calibration and tuning)
 
     @property
     def instruction(self) -> str | None:
@@ -60,26 +62,65 @@ def nothing_heard(reason: str = "no speech detected", backend: str = "") -> Reco
     return Recognition(NOT_UNDERSTOOD, "", 0.0, reason=reason, backend=backend)
 
 
-def decide(text: str, confidence: float, grammar: CommandGrammar, decision: DecisionConfig) -> tuple[str, str]:
+def decide(text: str, confidence: float, grammar: CommandGrammar, decision: DecisionConfig,
+           wake_phrase: str = "") -> tuple[str, str]:
     """(status, reason) for a transcript: the gate between hearing and moving."""
     if not text:
         return NOT_UNDERSTOOD, "nothing recognised"
     if decision.require_grammar and not grammar.accepts(text):
         return NOT_UNDERSTOOD, f"not a command the robot knows: {text!r}"
+    if wake_phrase and not _starts_with(text, wake_phrase) and not is_stop(text):
+        return NOT_UNDERSTOOD, f"no wake phrase {wake_phrase!r} before {text!r}"
     if not confidence >= decision.min_confidence:  # also catches NaN
         return LOW_CONFIDENCE, f"confidence {confidence:.2f} is below min_confidence {decision.min_confidence:.2f}"
     return OK, ""
+
+
+DANGLING = ("and", "then", "and then", "please")
+
+
+def trim_dangling(text: str, grammar: CommandGrammar) -> str:
+    """Drop a trailing "and"/"then" when the rest is a whole command.
+
+    pocketsphinx returns its best partial path when no complete sentence fits; after a complete
+    command that path often ends in the connector of a second command that never came.
+    """
+    if not text or grammar.accepts(text):
+        return text
+    for tail in sorted(DANGLING, key=len, reverse=True):
+        if text.endswith(" " + tail) and grammar.accepts(text[: -len(tail) - 1]):
+            return text[: -len(tail) - 1]
+    return text
+
+
+def is_stop(text: str) -> bool:
+    """True for the stop command (with or without a wake phrase before it)."""
+    return text.split()[-1:] in (["stop"], ["halt"])
+
+
+def _starts_with(text: str, phrase: str) -> bool:
+    words, lead = text.split(), phrase.split()
+    return words[:len(lead)] == lead
+
+
+def strip_wake(text: str, wake_phrase: str) -> str:
+    if not wake_phrase or not _starts_with(text, wake_phrase):
+        return text
+    return " ".join(text.split()[len(wake_phrase.split()):])
 
 
 class SpeechPipeline:
     """Feed audio chunks of any rate and size; get Recognitions as utterances end."""
 
     def __init__(self, recognizer: Recognizer, grammar: CommandGrammar,
-                 decision: DecisionConfig | None = None, endpoint: EndpointConfig | None = None):
+                 decision: DecisionConfig | None = None, endpoint: EndpointConfig | None = None,
+                 frontend: FrontEndConfig | None = None, wake_phrase: str = ""):
         self.recognizer = recognizer
         self.grammar = grammar
         self.decision = decision or DecisionConfig()
         self.endpoint_config = endpoint or EndpointConfig()
+        self.frontend = FrontEnd(frontend or FrontEndConfig())
+        self.wake_phrase = normalize(wake_phrase)
         self._endpointer: Endpointer | None = None
         self._stream_offset_s = 0.0  # stream time of the current endpointer's start (rate changes)
         self._utterances = 0
@@ -107,25 +148,30 @@ class SpeechPipeline:
         return self._endpointer is not None and self._endpointer.in_speech
 
     def recognize_segment(self, segment: SpeechSegment) -> Recognition:
-        rec = self.recognize(segment.samples, segment.sample_rate)
+        rec = self.recognize(segment.samples, segment.sample_rate, segment.noise)
         rec.start_s = self._stream_offset_s + segment.start_s
         rec.end_s = self._stream_offset_s + segment.end_s
         if segment.truncated and rec.status == OK:
             rec.reason = "utterance was cut at max_speech_s"
         return rec
 
-    def recognize(self, samples: np.ndarray, sample_rate: int) -> Recognition:
-        """One whole utterance (no endpointing) → Recognition."""
+    def recognize(self, samples: np.ndarray, sample_rate: int, noise: np.ndarray | None = None) -> Recognition:
+        """One whole utterance (no endpointing) → Recognition; `noise`: non-speech audio heard before it."""
         t0 = time.perf_counter()
-        audio = resample(samples, sample_rate, self.recognizer.sample_rate)
+        rate = self.recognizer.sample_rate
+        audio = resample(samples, sample_rate, rate)
+        if noise is not None and noise.size:
+            noise = resample(noise, sample_rate, rate)
+        audio = self.frontend.process(audio, rate, noise)
         level = 10.0 ** (self.decision.dither_dbfs / 20.0) if self.decision.dither_dbfs > -120.0 else 0.0
         audio = dither(audio, level, seed=self._utterances)
         self._utterances += 1
         transcript = self.recognizer.transcribe(audio)
-        text = normalize(transcript.text)
+        text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
-        status, reason = decide(text, confidence, self.grammar, self.decision)
-        command = parse_command(text) if text else None
+        status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase)
+        text = strip_wake(text, self.wake_phrase)
+        command = self.grammar.parse(text) if text else None
         return Recognition(status, text, confidence, command.program if command else "", reason,
                            0.0, samples.size / sample_rate, self.recognizer.name,
-                           (time.perf_counter() - t0) * 1000.0)
+                           (time.perf_counter() - t0) * 1000.0, dict(transcript.details))

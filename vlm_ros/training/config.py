@@ -25,5 +25,6 @@ class TrainConfig:
     threads: int = 2  # torch CPU threads
     device: str = "auto"  # auto: cuda when available
     max_minutes: float = 0.0  # stop (and save) after this wall time; 0 = no limit
+    checkpoint_minutes: float = 0.0  # also checkpoint after this much wall time since the last one; 0 = off
     bf16: bool = True  # bfloat16 autocast (about 1.6x faster on CPUs with AVX512-BF16)
     tiny: bool = False  # tiny model for smoke tests

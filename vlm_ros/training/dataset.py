@@ -50,6 +50,31 @@ def augment_image(rng: np.random.Generator, image: np.ndarray, aug: Augment) -> 
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
+_REFERENCE: dict[str, dict] = {}  # the trained camera, computed once
+
+
+def apparent_scale(processor: ImageProcessor, scene: Scene, point: tuple[float, float, float]) -> tuple[float, float]:
+    """How much larger (x, y) an object at `point` looks in the model image of a randomised scene
+    than from the trained camera: the patch-label footprints below are sized for that camera."""
+    if scene.camera is None:
+        return 1.0, 1.0
+    from vlm_ros.training.metrics import reference_camera
+
+    def per_model_px(cam: dict, width: int, height: int) -> tuple[float, float]:
+        to_cam = np.linalg.inv(np.asarray(cam["camera_to_base"]).reshape(4, 4))
+        z = float((to_cam @ np.append(np.asarray(point, dtype=float), 1.0))[2])
+        u0, v0, u1, v1 = processor.crop_box(width, height)
+        return cam["fx"] / max(z, 1e-3) / (u1 - u0), cam["fy"] / max(z, 1e-3) / (v1 - v0)
+
+    ref = _REFERENCE.get("camera")
+    if ref is None:
+        intr, cam_to_base = reference_camera()
+        ref = _REFERENCE["camera"] = {"fx": intr.fx, "fy": intr.fy, "camera_to_base": cam_to_base.reshape(-1)}
+    sx, sy = per_model_px(scene.camera, *scene.frame_size)
+    rx, ry = per_model_px(ref, FRAME_W, FRAME_H)
+    return sx / rx, sy / ry
+
+
 class BatchBuilder:
     def __init__(self, tokenizer, processor: ImageProcessor, grammar: InstructionGrammar, patch_size: int):
         self.tokenizer = tokenizer
@@ -71,8 +96,10 @@ class BatchBuilder:
             out.append(UNK if w not in PROTECTED and rng.random() < dropout else i)
         return out
 
-    def model_point(self, pixel: tuple[float, float]) -> tuple[float, float]:
-        return self.processor.frame_to_model(pixel[0], pixel[1], FRAME_W, FRAME_H)
+    def model_point(self, pixel: tuple[float, float],
+                    frame: tuple[int, int] = (FRAME_W, FRAME_H)) -> tuple[float, float]:
+        """A pixel of a (width, height) frame -> model coordinates."""
+        return self.processor.frame_to_model(pixel[0], pixel[1], frame[0], frame[1])
 
     def patch_of(self, x: float, y: float) -> tuple[int, int]:
         g = self.grid
@@ -88,8 +115,10 @@ class BatchBuilder:
         ring = np.zeros((g, g), dtype=bool)
         s = self.processor.config.image_size / 128.0
         for o in scene.objects:
-            x, y = self.model_point(o.pixel)
+            x, y = self.model_point(o.pixel, scene.frame_size)
+            kx, ky = apparent_scale(self.processor, scene, o.point)
             rx, ry, dy = (10 * s, 14 * s, 0.0) if o.kind == "bowl" else (4 * s, 6 * s, 2 * s)
+            rx, ry, dy = rx * kx, ry * ky, dy * ky
             d = np.hypot((cx - x) / rx, (cy - (y + dy)) / ry)
             cls = label_class(o.label)
             ring |= d <= 2.0
@@ -111,7 +140,7 @@ class BatchBuilder:
                 noisy = aug.word_dropout > 0 or aug.unk_insert > 0 or aug.heavy_share > 0
                 instr = self.encode_instruction(rng if noisy else None, ex.instruction, aug)
                 target = [*self.tokenizer.convert_tokens_to_ids(ex.target_words()), EOS]
-                points = [(*self.model_point(s.pixel), label_class(s.label)) for s in ex.steps]
+                points = [(*self.model_point(s.pixel, scene.frame_size), label_class(s.label)) for s in ex.steps]
                 seqs.append((instr, target, points))
         b = len(seqs)
         t = max(len(i) + 1 + len(tg) for i, tg, _ in seqs) - 1

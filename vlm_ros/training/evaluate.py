@@ -20,6 +20,7 @@ from vlm_ros.training.metrics import point_error_cm
 
 BLOCK_RADIUS_CM = 2.5  # a point this close to a block's top centre is on that block
 BOWL_RADIUS_CM = 5.0  # ... to a bowl's floor centre is in that bowl
+VIEW_ATTEMPTS = 10  # draws of a shift per episode until every object is in the model's view
 
 
 def template_sets(source: str | Path | None) -> dict[str, list[str]] | None:
@@ -52,6 +53,7 @@ class EpisodeResult:
     correct: bool
     errors_cm: list[float] = field(default_factory=list)
     latency_ms: float = 0.0
+    in_view: bool = True  # every labelled object inside the model's crop and unoccluded (shifted cells)
 
 
 def judge(sim, camera, episode, program) -> tuple[bool, list[float]]:
@@ -96,29 +98,46 @@ def with_synonyms(rng: np.random.Generator, text: str) -> str:
 
 
 def evaluate_grounder(grounder, episodes: int, seed: int, templates: str | Path | None = None,
-                      progress: bool = True, synonyms: bool = False, width: int = 640,
-                      height: int = 480) -> tuple[dict, list[EpisodeResult]]:
-    """width x height: the render size (same vertical field of view), e.g. 848x480 for a 16:9 camera."""
+                      progress: bool = True, synonyms: bool = False, width: int = 640, height: int = 480,
+                      shift=None, desc: str = "eval") -> tuple[dict, list[EpisodeResult]]:
+    """width x height: the render size (same vertical field of view), e.g. 848x480 for a 16:9 camera.
+    shift: None (the trained cell) or a training.shifts function rng -> CellLook, applied to
+    every episode; the judge then uses that episode's camera."""
     from tqdm import tqdm
 
     from vlm_ros.core.errors import ModelOutputError
+    from vlm_ros.sim.look import sensor_effects
     from vlm_ros.sim.scene import TabletopSim
     from vlm_ros.sim.tasks import TASKS
+    from vlm_ros.training.randomization import keeps_objects_in_view
 
     sets = template_sets(templates)
     names = list(TASKS)
     results: list[EpisodeResult] = []
     with TabletopSim(gui=False, width=width, height=height) as sim:
-        camera = (sim.intrinsics, sim.camera_to_base)
-        for i in tqdm(range(episodes), desc="eval", disable=not progress):
+        for i in tqdm(range(episodes), desc=desc, disable=not progress):
             name = names[i % len(names)]
             task = TASKS[name]
             ep_seed = seed + i
             rng = np.random.default_rng([ep_seed, 99])
             template = str(rng.choice(sets[name])) if sets and sets.get(name) else None
-            episode = task.sample(sim, ep_seed, template=template)
+            look, in_view = None, True
+            for attempt in range(VIEW_ATTEMPTS if shift is not None else 1):
+                if shift is not None:  # a fresh draw of the shift while an object is out of view
+                    look = shift(np.random.default_rng([ep_seed, 17, attempt]))
+                    sim.set_look(look)
+                episode = task.sample(sim, ep_seed, template=template)
+                frame = sim.render()
+                if look is None:
+                    break
+                in_view = keeps_objects_in_view(sim, grounder.processor, frame.depth)
+                if in_view:
+                    break
             instruction = with_synonyms(rng, episode.instruction) if synonyms else episode.instruction
-            rgb = sim.render().rgb
+            camera = (sim.intrinsics, sim.camera_to_base)
+            rgb = frame.rgb
+            if look is not None:
+                rgb = sensor_effects(rgb, np.random.default_rng([ep_seed, 23]), look.noise_std, look.jpeg_quality)
             t0 = time.perf_counter()
             try:
                 result = grounder.ground(rgb, instruction)
@@ -134,7 +153,7 @@ def evaluate_grounder(grounder, episodes: int, seed: int, templates: str | Path 
             else:
                 correct, errors = judge(sim, camera, episode, program)
             results.append(EpisodeResult(name, instruction, raw, task.expects_refusal, refused, correct,
-                                         errors, latency))
+                                         errors, latency, in_view))
     return summarize(results), results
 
 
@@ -155,5 +174,6 @@ def summarize(results: list[EpisodeResult]) -> dict:
         "refusal_label_accuracy": (sum(r.correct for r in results if r.expected_refusal)
                                    / max(1, sum(r.expected_refusal for r in results))),
         "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))},
+        "in_view_rate": sum(r.in_view for r in results) / max(1, len(results)),
         "per_task_correct": per_task,
     }

@@ -141,7 +141,8 @@ class InstructionGrammar:
 
     def _location_step(self, name: str) -> Step:
         x, y = LOCATIONS[name]
-        return Step("place", name, self.location_pixels[name], (x, y, 0.0))
+        pixels = getattr(self, "_scene_locations", None) or self.location_pixels  # the scene's camera
+        return Step("place", name, pixels[name], (x, y, 0.0))
 
     def _single(self, rng, scene: Scene, task: str, exclude: set[str], avoid_place: str = ""):
         """A single-object task on unique objects -> (task, pick obj, place obj|phrase, steps) or None.
@@ -169,6 +170,7 @@ class InstructionGrammar:
 
     # --- examples ------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, scene: Scene, task: str | None = None) -> Example:
+        self._scene_locations = scene.locations  # randomised cameras: this scene's location pixels
         if task is None:
             names = list(TASK_WEIGHTS)
             task = names[int(rng.choice(len(names), p=np.array(list(TASK_WEIGHTS.values()))))]

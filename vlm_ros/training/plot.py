@@ -42,13 +42,14 @@ def _panel(img, x0, rows, key_fn, label, y_max, color, ticks, events=EVENTS):
                 cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
 
 
-def plot(metrics: Path, out: Path) -> None:
+def plot(metrics: Path, out: Path, events=EVENTS) -> None:
+    """events: (samples, label) recipe changes to mark; () for a run of one recipe straight through."""
     rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
     img = np.full((H, W, 3), 255, np.uint8)
     _panel(img, M, rows, lambda r: r["val"]["patch_acc"], "pointer patch accuracy (held-out scenes)", 1.0,
-           (200, 80, 0), [0.25, 0.5, 0.75, 1.0])
+           (200, 80, 0), [0.25, 0.5, 0.75, 1.0], events)
     _panel(img, 2 * M + (W - 3 * M) // 2, rows, lambda r: r["val"]["cm_median"], "median point error [cm]", 5.0,
-           (0, 0, 200), [1, 2, 3, 4, 5])
+           (0, 0, 200), [1, 2, 3, 4, 5], events)
     out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), img)
 

@@ -2,7 +2,9 @@
 
 A scene is rendered once and reused with many instructions. Each stored scene keeps the
 model-resolution image and, per object, its label and grasp point (the sim's `top_point`)
-as a pixel of the reference 640 x 480 frame plus the 3D point, so errors can be measured in cm.
+as a pixel of its reference frame (640 x 480 for the trained cell) plus the 3D point, so errors
+can be measured in cm. Domain-randomised scenes (training.randomization) also keep their frame
+size, camera (intrinsics + camera_to_base) and the named locations' pixels, which move with it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Scene:
     objects: list[SceneObjectInfo] = field(default_factory=list)
     image: np.ndarray | None = None  # [S, S, 3] uint8 model image
     frame: np.ndarray | None = None  # [480, 640, 3] uint8, only when rendered at full size
+    frame_size: tuple[int, int] = (FRAME_W, FRAME_H)  # (width, height) the pixels refer to
+    locations: dict[str, tuple[float, float]] | None = None  # named location -> pixel; None: the dataset's
+    camera: dict | None = None  # fx, fy, cx, cy, width, height, camera_to_base [16]; None: the reference camera
 
 
 def sample_colors(rng: np.random.Generator) -> tuple[list[str], list[str]]:
@@ -54,7 +59,9 @@ def sample_colors(rng: np.random.Generator) -> tuple[list[str], list[str]]:
 class SceneRenderer:
     """Owns one headless TabletopSim and turns seeds into Scenes."""
 
-    def __init__(self, processor: ImageProcessor, width: int = FRAME_W, height: int = FRAME_H):
+    def __init__(self, processor: ImageProcessor, width: int = FRAME_W, height: int = FRAME_H,
+                 randomization=None):
+        """randomization: a training.randomization.Randomization, or None for the trained cell."""
         from vlm_ros.sim.scene import TabletopSim  # pybullet only when rendering
 
         if width * FRAME_H != height * FRAME_W:
@@ -62,6 +69,7 @@ class SceneRenderer:
         self.sim = TabletopSim(gui=False, width=width, height=height)
         self.processor = processor
         self.scale = FRAME_W / width
+        self.randomization = randomization
 
     def to_frame(self, uv: tuple[float, float]) -> tuple[float, float]:
         """Pixel of the rendered image -> pixel of the 640 x 480 reference frame."""
@@ -72,6 +80,14 @@ class SceneRenderer:
 
     def render(self, seed: int, blocks: list[str] | None = None, bowls: list[str] | None = None,
                keep_frame: bool = False) -> Scene:
+        if self.randomization is not None:
+            from vlm_ros.training.randomized_render import render_randomized
+
+            return render_randomized(self, seed, blocks, bowls, keep_frame)
+        return self.render_layout(seed, blocks, bowls, keep_frame)
+
+    def layout(self, seed: int, blocks: list[str] | None = None, bowls: list[str] | None = None) -> list:
+        """Reset the sim to the seed's objects (sampled colours unless given) -> its SceneObjects."""
         from vlm_ros.sim.layout import LayoutError
 
         rng = np.random.default_rng([seed, 7])
@@ -85,6 +101,12 @@ class SceneRenderer:
                     raise
         else:
             raise RuntimeError(f"no layout found for seed {seed}")
+        return objects
+
+    def render_layout(self, seed: int, blocks: list[str] | None = None, bowls: list[str] | None = None,
+                      keep_frame: bool = False) -> Scene:
+        """The trained cell: lay out the seed's objects and photograph them from the default camera."""
+        objects = self.layout(seed, blocks, bowls)
         rgb = self.sim.render().rgb
         scene = Scene(seed=seed, image=self.processor.resize(rgb), frame=rgb if keep_frame else None)
         for o in objects:
@@ -97,8 +119,15 @@ class SceneRenderer:
         self.sim.close()
 
 
+def _scene_meta(s: Scene) -> dict:
+    meta = {"seed": s.seed, "objects": [asdict(o) for o in s.objects]}
+    if s.frame_size != (FRAME_W, FRAME_H) or s.locations is not None or s.camera is not None:
+        meta.update(frame_size=list(s.frame_size), locations=s.locations, camera=s.camera)
+    return meta
+
+
 def save_shard(path: Path, scenes: list[Scene]) -> None:
-    meta = [{"seed": s.seed, "objects": [asdict(o) for o in s.objects]} for s in scenes]
+    meta = [_scene_meta(s) for s in scenes]
     np.savez_compressed(path, images=np.stack([s.image for s in scenes]), meta=json.dumps(meta))
 
 
@@ -110,5 +139,8 @@ def load_shards(paths: list[Path]) -> list[Scene]:
         for image, m in zip(images, meta):
             objs = [SceneObjectInfo(o["label"], o["kind"], o["color"], tuple(o["pixel"]), tuple(o["point"]))
                     for o in m["objects"]]
-            scenes.append(Scene(seed=m["seed"], objects=objs, image=image))
+            locations = {k: tuple(v) for k, v in m["locations"].items()} if m.get("locations") else None
+            scenes.append(Scene(seed=m["seed"], objects=objs, image=image,
+                                frame_size=tuple(m.get("frame_size", (FRAME_W, FRAME_H))), locations=locations,
+                                camera=m.get("camera")))
     return scenes

@@ -6,7 +6,7 @@ Backends import their heavy dependencies (pocketsphinx, torch/transformers) only
 from __future__ import annotations
 
 from vlm_ros.speech.asr.base import Recognizer, Transcript
-from vlm_ros.speech.config import RecognizerConfig
+from vlm_ros.speech.config import FrontEndConfig, RecognizerConfig
 from vlm_ros.speech.grammar import CommandGrammar
 
 BACKENDS = ("pocketsphinx", "whisper")
@@ -14,12 +14,14 @@ BACKENDS = ("pocketsphinx", "whisper")
 __all__ = ["BACKENDS", "Recognizer", "Transcript", "make_recognizer"]
 
 
-def make_recognizer(config: RecognizerConfig, grammar: CommandGrammar) -> Recognizer:
+def make_recognizer(config: RecognizerConfig, grammar: CommandGrammar,
+                    frontend: FrontEndConfig | None = None) -> Recognizer:
     """The configured backend, loaded. Raises ModelLoadError/GrammarError with the reason."""
     if config.backend == "pocketsphinx":
         from vlm_ros.speech.asr.pocketsphinx_asr import PocketsphinxRecognizer
 
-        return PocketsphinxRecognizer(grammar, config.model_path, config.dict_path)
+        remove_noise = frontend is not None and frontend.noise_suppression == "pocketsphinx"
+        return PocketsphinxRecognizer(grammar, config.model_path, config.dict_path, remove_noise)
     if config.backend == "whisper":
         from vlm_ros.speech.asr.whisper_asr import WhisperRecognizer
 

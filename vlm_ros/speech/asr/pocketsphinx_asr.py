@@ -29,6 +29,7 @@ SEARCH = "commands"
 # 2 speeds): at 0.5 it keeps ~97 % of correctly heard commands and rejects about three quarters of
 # the out-of-grammar sentences the grammar let through. Tune the threshold with min_confidence.
 CONFIDENCE_WEIGHTS = (2.55, 0.73, 13.4)  # (A [frame/nat], B [frame/nat], C)
+CMN = "live"  # cepstral mean normalisation
 
 
 def confidence_from_scores(per_frame: float, worst_word: float) -> float:
@@ -47,10 +48,12 @@ class PocketsphinxRecognizer:
     name = "pocketsphinx"
     sample_rate = 16000
 
-    def __init__(self, grammar: CommandGrammar, model_path: str = "", dict_path: str = ""):
+    def __init__(self, grammar: CommandGrammar, model_path: str = "", dict_path: str = "",
+                 remove_noise: bool = False, cmn: str = CMN):
         import pocketsphinx
 
-        config = pocketsphinx.Config(loglevel="FATAL", lm=None)
+        # remove_noise: pocketsphinx's own spectral noise subtraction (noise_suppression: pocketsphinx)
+        config = pocketsphinx.Config(loglevel="FATAL", lm=None, remove_noise=remove_noise, cmn=cmn)
         if model_path:
             if not Path(model_path, "mdef").is_file():
                 raise ModelLoadError(f"pocketsphinx acoustic model directory {model_path!r} has no mdef file "
