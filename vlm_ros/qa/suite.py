@@ -14,8 +14,8 @@ from typing import Any
 import rclpy
 
 from vlm_ros.geometry.transforms import matrix_to_pose
+from vlm_ros.qa.case_builders import Case, Outcome
 from vlm_ros.qa.graph_harness import GOOD_PROGRAM, NODE_PARAMETERS, NodeProcess, QaClient, good_pose
-from vlm_ros.qa.hostile_cases import Case, Outcome
 from vlm_ros.qa.model_outputs import downward_camera
 
 

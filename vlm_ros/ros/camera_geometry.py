@@ -109,8 +109,13 @@ class CameraGeometry:
                 WheelTfListener(node, tf, callback_group, wrap)
                 kind = "vlm_ros tf buffer (tf2_ros not installed)"
             node.get_logger().info(f"camera→base from /tf via {kind}, else camera_pose, else camera_to_base")
+        try:
+            parameter_pose = pose_to_matrix(params["camera_to_base"])
+        except ValueError as error:  # NaN/inf, zero or non-unit: say which, and do not activate on it
+            node.get_logger().error(f"camera_to_base parameter rejected: {error}; the node stays inactive")
+            raise
         self.resolver = CameraPoseResolver(
-            params["base_frame"], pose_to_matrix(params["camera_to_base"]), tf, params["tf_timeout_s"],
+            params["base_frame"], parameter_pose, tf, params["tf_timeout_s"],
             parameter_is_default=[float(v) for v in params["camera_to_base"]] == IDENTITY)
         node.create_subscription(TransformStamped, "camera_pose", wrap("camera_pose", self._on_camera_pose), LATCHED,
                                  callback_group=callback_group)
