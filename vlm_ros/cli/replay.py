@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test-program", default="", help="program of the test-fixed backend")
     p.add_argument("--params-file", default=None, help="grounding_node parameter YAML (ros__parameters)")
     p.add_argument("--tolerance", type=float, default=0.01, help="largest target difference that matches [m]")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--json", default=None, help="write the per-plan report here")
     p.set_defaults(func=run)
 
@@ -47,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
     from vlm_ros.grounding.pipeline import GroundingPipeline
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     params = load_params(args.params_file)
     grounder = make_grounder(args.backend, args.model, args.device, args.test_program)
     apply_preprocess_mode(grounder, params["preprocess_mode"])
