@@ -68,7 +68,9 @@ def test_wake_phrase_rejects_speech_not_addressed_to_the_robot():
     assert ignored.false_accept_rate() == 0.0, [(t.said, t.heard.text) for t in ignored.errors()]
 
 
-def test_noise_and_silence_are_not_understood(pipeline):
+@pytest.mark.parametrize("vad", ["silero", "energy"])
+def test_noise_and_silence_are_not_understood(vad):
+    pipeline = make_pipeline(vad=vad)
     rng = np.random.default_rng(3)
     rate = 16000
     silence = AudioChunk(np.zeros(3 * rate, np.float32), rate)
@@ -78,7 +80,8 @@ def test_noise_and_silence_are_not_understood(pipeline):
     t = np.arange(int(0.7 * rate)) / rate
     noise[int(2.5 * rate):int(3.2 * rate)] += 0.2 * np.sin(2 * np.pi * 220 * t) * np.sign(np.sin(6 * np.pi * t))
     results = hear(pipeline, AudioChunk(noise, rate))
-    assert results, "the bursts should be detected as sound"
+    if vad == "energy":  # the energy detector opens utterances on loud noise; the neural VAD need not
+        assert results, "the bursts should be detected as sound"
     assert all(r.status != OK and r.instruction is None for r in results), [r.to_dict() for r in results]
 
 
