@@ -102,23 +102,24 @@ def test_spoken_stop_calls_the_stop_service_and_is_not_an_instruction(graph):
     before = len(user.instructions), len(user.prompts)
     clip = spoken_clip("stop", "en-us", 160)
     user.play(clip.samples, clip.sample_rate)
-    assert user.wait_for(lambda: user.stop_calls == 1, 30), user.statuses[-3:]
-    assert user.statuses[-1]["program"] == "stop()" and user.statuses[-1]["status"] == "ok"
+    assert user.wait_for(lambda: user.stop_calls == 1, 60), user.statuses[-3:]
+    assert user.wait_for(lambda: any(s.get("program") == "stop()" and s["status"] == "ok" for s in user.statuses), 10)
     assert user.wait_for(lambda: "Stopping." in user.prompts[before[1]:], 5), user.prompts
     time.sleep(0.3)
     assert len(user.instructions) == before[0]  # stop never goes to the grounder as an instruction
 
 
-def test_noise_gives_a_not_understood_status_and_no_instruction(graph):
-    _node, user = graph
+def test_noise_gives_no_instruction(graph):
+    """A burst of hiss: the neural VAD does not even open an utterance; nothing may be published."""
+    node, user = graph
     before = len(user.instructions), len(user.statuses)
     rng = np.random.default_rng(5)
     noise = rng.normal(0, 1e-3, 3 * 16000).astype(np.float32)
     noise[8000:20000] += rng.normal(0, 0.1, 12000).astype(np.float32)
     user.play(noise, 16000)
-    assert user.wait_for(lambda: len(user.statuses) > before[1], 30)
+    assert user.wait_for(lambda: node._queue.empty() and not node.pipeline.in_speech, 60)
+    time.sleep(2.0)  # an utterance still being decoded would report within this
     assert all(s["status"] != "ok" for s in user.statuses[before[1]:]), user.statuses[before[1]:]
-    time.sleep(0.5)
     assert len(user.instructions) == before[0]
 
 
