@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 W, H, M = 1000, 420, 60
-INK, GRID, ONE, THREE, AGREE = (30, 30, 30), (220, 220, 220), (60, 90, 200), (60, 140, 60), (160, 90, 40)
+INK, GRID, ONE, THREE, AGREE = (30, 30, 30), (220, 220, 220), (200, 110, 50), (60, 140, 60), (40, 120, 200)  # BGR
 
 
 def rows_of(path: Path) -> list[dict]:
@@ -49,6 +49,23 @@ def rows_of(path: Path) -> list[dict]:
                      "false_failure": sum(r["success"] and not r["verified"] for r in checked),
                      "mean_attempts": float(np.mean([r["attempts"] for r in records]))})
     return rows
+
+
+def merge(rows: list[dict]) -> list[dict]:
+    """One row per (where, task, grounder, faults, max_attempts): runs split over several seed ranges add up."""
+    merged: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["where"], r["task"], r["grounder"], r["faults"], r["max_attempts"])
+        if key not in merged:
+            merged[key] = dict(r, mean_attempts=r["mean_attempts"] * r["episodes"])
+            continue
+        m = merged[key]
+        for field in ("episodes", "success", "checked", "agree", "false_success", "false_failure"):
+            m[field] += r[field]
+        m["mean_attempts"] += r["mean_attempts"] * r["episodes"]
+    for m in merged.values():
+        m["mean_attempts"] /= max(1, m["episodes"])
+    return list(merged.values())
 
 
 def table(rows: list[dict]) -> str:
@@ -120,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("reports", nargs="+", help="JSON reports (vlm-ros bench or closed_loop_bench)")
     parser.add_argument("--out", help="write the PNG here")
     args = parser.parse_args(argv)
-    rows = [row for path in args.reports for row in rows_of(Path(path))]
+    rows = merge([row for path in args.reports for row in rows_of(Path(path))])
     print(table(rows))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
