@@ -140,16 +140,22 @@ def regrounded(pipeline: GroundingPipeline, state: CameraState, recorded: Plan, 
 
 def replay_bag(path: str | Path, pipeline: GroundingPipeline, params: dict[str, Any],
                tolerance_m: float = 0.01) -> list[ReplayCase]:
-    """Every plan recorded in the bag, grounded again and compared."""
+    """Every plan recorded in the bag, grounded again and compared.
+
+    Recorded plans are decoded with the message definitions stored in the bag (rosbags' AnyReader),
+    not with today's ActionPlan, so a bag recorded before an interface change still replays; camera
+    and tf messages are standard types and go to rclpy's classes, which the node's own code reads.
+    """
     from rclpy.serialization import deserialize_message
-    from rosbags.rosbag2 import Reader
+    from rosbags.highlevel import AnyReader
+    from rosbags.typesys import Stores, get_typestore
 
     from vlm_ros.bags.types import message_class
     from vlm_ros.ros.msg_conversion import plan_from_msg
 
     state = CameraState(params)
     cases: list[ReplayCase] = []
-    with Reader(Path(path)) as reader:
+    with AnyReader([Path(path)], default_typestore=get_typestore(Stores.ROS2_KILTED)) as reader:
         classes = {c.id: message_class(c.msgtype) for c in reader.connections}
         start = None
         for connection, timestamp, raw in reader.messages():
@@ -157,11 +163,10 @@ def replay_bag(path: str | Path, pipeline: GroundingPipeline, params: dict[str, 
             kind = _kind(connection.topic, connection.msgtype)
             if kind not in ("image", "depth", "camera_info", "camera_pose", "tf", "tf_static", "plan"):
                 continue
-            msg = deserialize_message(bytes(raw), classes[connection.id])
             if kind != "plan":
-                state.add(kind, msg)
+                state.add(kind, deserialize_message(bytes(raw), classes[connection.id]))
                 continue
-            recorded = plan_from_msg(msg)
+            recorded = plan_from_msg(reader.deserialize(raw, connection.msgtype))
             replayed = regrounded(pipeline, state, recorded, params)
             diffs, worst = compare_plans(recorded, replayed, tolerance_m)
             cases.append(ReplayCase(recorded.instruction, (timestamp - start) / 1e9, _summary(recorded),
