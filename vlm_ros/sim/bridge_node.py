@@ -67,6 +67,7 @@ class SimBridgeNode(Node):
                               fov_y_deg=p["camera_fov_y_deg"])
         self.sim = TabletopSim(gui=p["gui"], width=p["width"], height=p["height"], camera=camera)
         self.sim.camera.frame_id = p["camera_frame"]
+        self.sim.real_time = p["real_time"]
         self.faults = FaultInjector(faults_from_parameters(p))
         self.plan_executor = Executor(self.sim, faults=self.faults)
         self.sim_lock = threading.Lock()  # PyBullet is not thread-safe

@@ -23,6 +23,8 @@ SIM_BRIDGE_PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("publish_clock", True, "Publish /clock with sim time (all stamps are sim time; run consumers "
               "with use_sim_time:=true)."),
     ParamSpec("gui", False, "Open the PyBullet GUI window instead of running headless."),
+    ParamSpec("real_time", False, "Run the arm's motion at wall-clock speed, as a real arm moves; false: as fast "
+              "as the CPU allows (benchmarks)."),
     # injected faults (vlm_ros.sim.faults), drawn from a stream reseeded with each scene's seed
     ParamSpec("fault_slip", 0.0, "Probability that a carried block slips off during transport (dropped).",
               0.0, 1.0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pybullet as p
 
@@ -40,6 +42,8 @@ class TabletopSim:
         self._textures: TableTextures | None = None
         self._clutter: list[int] = []
         self.steps = 0  # physics steps since start; sim time = steps * TIME_STEP
+        self.real_time = False  # pace step() to the wall clock, as a real arm moves (see step)
+        self._pace: tuple[float, int] | None = None  # (wall time, steps) the pacing counts from
         self.seed: int | None = None
 
     def _make_table(self) -> int:
@@ -128,6 +132,19 @@ class TabletopSim:
         for _ in range(n):
             p.stepSimulation(physicsClientId=self.client)
         self.steps += n
+        if self.real_time:
+            self._keep_pace()
+
+    def _keep_pace(self) -> None:
+        """Sleep until wall time catches up with sim time; a pause of over 0.1 s restarts the count,
+        so idle time between plans is not made up by running fast."""
+        now = time.monotonic()
+        if self._pace is None or now - (self._pace[0] + (self.steps - self._pace[1]) * TIME_STEP) > 0.1:
+            self._pace = (now, self.steps)
+            return
+        ahead = self._pace[0] + (self.steps - self._pace[1]) * TIME_STEP - now
+        if ahead > 0:
+            time.sleep(ahead)
 
     def time_ns(self) -> int:
         return int(round(self.steps * TIME_STEP * 1e9))
