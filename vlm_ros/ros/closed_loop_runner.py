@@ -15,6 +15,7 @@ from typing import Any
 
 from vlm_ros.core.errors import InputError
 from vlm_ros.core.types import Plan, PlanStatus
+from vlm_ros.geometry.projection import Projector
 from vlm_ros.grounding.closed_loop import ClosedLoop, Execution, LoopResult
 from vlm_ros.grounding.verification import Tolerances, Verification, Verifier
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg
@@ -71,11 +72,12 @@ class ClosedLoopRunner:
     def enabled(self) -> bool:
         return self.verify or self.max_attempts > 1
 
-    def verifier(self) -> _Serialized | None:
+    def verifier(self, projector: Projector) -> _Serialized | None:
+        """projector: lifts the verification frame's pixels; `run` sets its camera→base per frame (tf)."""
         pipeline = self.node.pipeline
         if pipeline is None:
             return None
-        verifier = Verifier(pipeline.grounder, pipeline.projector, self.tolerances, pipeline.config.table_height,
+        verifier = Verifier(pipeline.grounder, projector, self.tolerances, pipeline.config.table_height,
                             pipeline.config.locations, self.locator)
         return _Serialized(verifier, self.node._lock)
 
@@ -101,10 +103,17 @@ class ClosedLoopRunner:
             return Execution(outcome.success, outcome.message, outcome.step_results, outcome.finished_ns,
                              outcome.canceled)
 
+        # the camera→base of each verification frame, as grounding resolves it (tf, camera_pose, parameter)
+        projector = Projector(node.pipeline.projector.camera_to_base.copy(), node.pipeline.projector.depth_window) \
+            if node.pipeline is not None else None
+
         def observe(not_before_ns: int):
             try:
                 raw = node._raw_frame(not_before_ns or node.get_clock().now().nanoseconds)
-                return frame_from_raw(raw) if raw is not None else None
+                frame = frame_from_raw(raw, node.params["assume_rectified"]) if raw is not None else None
+                if frame is not None and projector is not None:
+                    projector.camera_to_base = node.camera_geometry.resolve(frame).matrix
+                return frame
             except InputError as error:
                 node.get_logger().warning(f"no frame to verify on: {error}")
                 return None
@@ -121,8 +130,8 @@ class ClosedLoopRunner:
             attempt_plans[attempt] = attempt_plan
             return execute(attempt_plan, attempt)
 
-        loop = ClosedLoop(ground, execute_tracked, observe, self.verifier() if self.verify else None,
-                          self.max_attempts, on_event)
+        verifier = self.verifier(projector) if self.verify and projector is not None else None
+        loop = ClosedLoop(ground, execute_tracked, observe, verifier, self.max_attempts, on_event)
         return self._result(loop.run(plan.instruction, plan=plan))
 
     def _record(self, plan: Plan, verification: Verification) -> None:
