@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads per replica (0: library default)")
     p.add_argument("--model-name", default="", help="id in /v1/models (default: the grounder's model id)")
-    p.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 exposes it to the network)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address; any non-loopback one exposes the server")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--replicas", type=int, default=1)
     p.add_argument("--max-batch-size", type=int, default=8, help="requests grounded in one batch")
