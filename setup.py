@@ -21,7 +21,7 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
-    package_data={PACKAGE: ["weights/**/*", "speech/grammars/*", "training/templates/**/*"]},
+    package_data={PACKAGE: ["weights/**/*", "speech/grammars/*", "training/templates/**/*", "ros/*.xml"]},
     include_package_data=True,
     data_files=data_files(),
     python_requires=">=3.10",

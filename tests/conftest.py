@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from vlm_ros.ros.dds_profile import use_large_data_profile
+
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 # Distinct per process so parallel or concurrent test runs never see each other's nodes.
 # VLM_ROS_TEST_DOMAINS="FIRST:COUNT" confines a checkout's tests to a range of domains, so
@@ -11,4 +13,6 @@ os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 _first, _count = (int(v) for v in os.environ.get("VLM_ROS_TEST_DOMAINS", "1:100").split(":"))
 os.environ["ROS_DOMAIN_ID"] = str(_first + os.getpid() % _count)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Camera-sized frames need Fast DDS's large shared-memory segment, in tests as in use (vlm_ros.ros.dds_profile).
+use_large_data_profile()
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

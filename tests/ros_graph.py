@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
 import numpy as np
 import rclpy
 from rclpy.action import ActionClient
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
@@ -17,6 +15,7 @@ from std_msgs.msg import String
 
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.msg_conversion import time_msg
+from vlm_ros.ros.spin import BackgroundSpin
 from vlm_ros_interfaces.action import ExecuteInstruction
 from vlm_ros_interfaces.msg import ActionPlan
 from vlm_ros_interfaces.srv import GroundInstruction
@@ -55,10 +54,7 @@ class CameraAndUser(Node):
         self.create_subscription(ActionPlan, "plan", self.plans.append, 10)
         self.ground_client = self.create_client(GroundInstruction, "ground")
         self.execute_client = ActionClient(self, ExecuteInstruction, "execute")
-        self._spinner = MultiThreadedExecutor(num_threads=2)
-        self._spinner.add_node(self)
-        self._thread = threading.Thread(target=self._spinner.spin, daemon=True)
-        self._thread.start()
+        self._spin = BackgroundSpin(self, threads=2)
 
     def now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
@@ -109,15 +105,12 @@ class CameraAndUser(Node):
         return result_future.result().result, feedback
 
     def close(self) -> None:
-        self._spinner.shutdown()
+        self._spin.stop()
         self.destroy_node()
 
 
-def spin_in_background(node: Node, threads: int = 4) -> MultiThreadedExecutor:
-    executor = MultiThreadedExecutor(num_threads=threads)
-    executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
-    return executor
+def spin_in_background(node: Node, threads: int = 4) -> BackgroundSpin:
+    return BackgroundSpin(node, threads=threads)
 
 
 def ensure_rclpy() -> None:

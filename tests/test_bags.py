@@ -113,7 +113,7 @@ def test_recorder_writes_what_was_on_the_wire(tmp_path):
             assert time.monotonic() < deadline, f"messages missing: {dict(recorder.counts)}"
             time.sleep(0.05)
         counts = recorder.close()
-        executor.shutdown()
+        executor.stop()
         recorder.destroy_node()
         pub_node.destroy_node()
     finally:

@@ -26,9 +26,6 @@ def oracle_graph():
         yield client
 
 
-@pytest.mark.xfail(strict=False, reason="known flake on an idle machine, also at 48cfe20: after an execution the "
-                   "camera stream can fail to reach grounding_node for 10-30 s ('No camera frame stamped at or after "
-                   "...'); root cause open, see the README's known limits")
 @pytest.mark.parametrize("task", list(TASKS))
 def test_oracle_episodes_succeed_through_the_graph(oracle_graph, task):
     report = run_bench(oracle_graph, task, episodes=3, seed=31337, grounder="oracle", progress=False)
@@ -38,9 +35,6 @@ def test_oracle_episodes_succeed_through_the_graph(oracle_graph, task):
     assert all(r.wall_s > 0 for r in report.results)
 
 
-@pytest.mark.xfail(strict=False, reason="known flake on an idle machine, also at 48cfe20: after an execution the "
-                   "camera stream can fail to reach grounding_node for 10-30 s ('No camera frame stamped at or after "
-                   "...'); root cause open, see the README's known limits")
 def test_templates_change_the_instruction(oracle_graph, tmp_path):
     path = tmp_path / "templates.txt"
     path.write_text("# a phrasing the model never saw\nkindly relocate the {pick} into the {place}\n")

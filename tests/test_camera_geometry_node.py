@@ -53,7 +53,7 @@ def graph(request):
     client.node_under_test = node
     yield client
     client.close()
-    executor.shutdown()
+    executor.stop()
     node.destroy_node()
 
 

@@ -77,7 +77,7 @@ def graph():
     spinners = [spin_in_background(n, threads) for n, threads in ((bridge, 3), (node, 4), (user, 2))]
     yield bridge, node, user
     for spinner in spinners:
-        spinner.shutdown()
+        spinner.stop()
     for n in (user, node, bridge):
         n.destroy_node()
     rclpy.shutdown()

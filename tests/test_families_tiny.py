@@ -156,5 +156,5 @@ def test_node_survives_20_garbage_answers(family, tiny_root, ros_context):
         assert any(word in m for m in messages for word in judged), messages
     finally:
         client.close()
-        executor.shutdown()
+        executor.stop()
         node.destroy_node()

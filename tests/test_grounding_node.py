@@ -49,7 +49,7 @@ def graph(request):
     client = CameraAndUser(namespace)
     yield client
     client.close()
-    executor.shutdown()
+    executor.stop()
     node.destroy_node()
 
 

@@ -38,7 +38,7 @@ def managed():
     user = CameraAndUser(NS)
     yield node, user
     user.close()
-    executor.shutdown()
+    executor.stop()
     node.destroy_node()
     rclpy.shutdown()
 

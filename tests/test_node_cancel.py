@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import statistics
-import threading
 import time
 
 import numpy as np
@@ -18,12 +17,12 @@ import pytest
 import rclpy
 from action_msgs.msg import GoalStatus, GoalStatusArray
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_action_status_default
 from std_srvs.srv import Trigger
 
+from vlm_ros.ros.spin import BackgroundSpin
 from vlm_ros.sim.robot import HOME
 from vlm_ros_interfaces.action import ExecuteInstruction, ExecutePlan
 from vlm_ros_interfaces.msg import StepResult
@@ -118,12 +117,8 @@ class SilentExecutor(Node):
         return ExecutePlan.Result(success=True, message="finished late", results=done)
 
 
-def spin(*nodes: Node) -> MultiThreadedExecutor:
-    executor = MultiThreadedExecutor(num_threads=6)
-    for node in nodes:
-        executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
-    return executor
+def spin(*nodes: Node) -> BackgroundSpin:
+    return BackgroundSpin(*nodes, threads=6)
 
 
 def grounding_node(namespace: str, **overrides):
@@ -149,7 +144,7 @@ def silent_graph():
     camera.publish_frame(rgb(), depth(), camera_info())
     yield node, executor_node, user, camera
     camera.close()
-    spinner.shutdown()
+    spinner.stop()
     for n in (user, executor_node, node):
         n.destroy_node()
 
@@ -214,7 +209,7 @@ def sim_graph():
     user = User(namespace)
     spinner = spin(bridge, node, user)
     yield bridge, node, user
-    spinner.shutdown()
+    spinner.stop()
     for n in (user, node, bridge):
         n.destroy_node()
 

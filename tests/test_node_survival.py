@@ -48,7 +48,7 @@ def nodes(request):
     client = CameraAndUser(namespace)
     yield node, client
     client.close()
-    executor.shutdown()
+    executor.stop()
     node.destroy_node()
 
 

@@ -63,7 +63,7 @@ def graph(request, server, monkeypatch):
                          camera_info())
     yield client, node, diagnostics
     client.close()
-    executor.shutdown()
+    executor.stop()
     node.destroy_node()
 
 

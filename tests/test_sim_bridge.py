@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 
 import numpy as np
 import pytest
 import rclpy
 from rclpy.action import ActionClient
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
@@ -20,6 +18,7 @@ from std_msgs.msg import String
 from vlm_ros.core.types import Plan, PlanStatus, Primitive, PrimitiveType
 from vlm_ros.ros.image_conversion import to_depth_m, to_rgb8
 from vlm_ros.ros.msg_conversion import plan_to_msg, transform_msg_to_matrix
+from vlm_ros.ros.spin import BackgroundSpin
 from vlm_ros.sim.bridge_node import LATCHED, SimBridgeNode
 from vlm_ros.sim.oracle import oracle_plan
 from vlm_ros_interfaces.action import ExecutePlan
@@ -78,12 +77,9 @@ def graph():
     params = [Parameter(k, value=v) for k, v in overrides.items()]
     bridge = SimBridgeNode(namespace=namespace, parameter_overrides=params)
     probe = Probe(namespace)
-    spinner = MultiThreadedExecutor(num_threads=4)
-    spinner.add_node(bridge)
-    spinner.add_node(probe)
-    threading.Thread(target=spinner.spin, daemon=True).start()
+    spinner = BackgroundSpin(bridge, probe, threads=4)
     yield bridge, probe
-    spinner.shutdown()
+    spinner.stop()
     probe.destroy_node()
     bridge.destroy_node()
     rclpy.shutdown()

@@ -78,8 +78,8 @@ def graph():
     assert user.wait_for(lambda: user.audio_pub.get_subscription_count() > 0, 10)
     assert user.wait_for(lambda: node.count_subscribers("instruction") > 0, 10)
     yield node, user
-    user_executor.shutdown()
-    executor.shutdown()
+    user_executor.stop()
+    executor.stop()
     user.destroy_node()
     node.destroy_node()
     rclpy.shutdown()
@@ -142,6 +142,6 @@ def test_launch_file_plays_a_wav_into_the_instruction_topic(tmp_path):
             assert ready.wait(30), session.output()
             session.wait_for_output(r"end of WAV file", timeout=30)
         finally:
-            executor.shutdown()
+            executor.stop()
             user.destroy_node()
     assert heard == ["pick up the red block and put it in the green bowl"]

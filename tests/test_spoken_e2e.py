@@ -67,5 +67,5 @@ def test_spoken_command_is_carried_out_in_the_sim(tmp_path):
                 success, reason = client.check_task()
             assert success, f"the robot did not carry out the spoken command: {reason}"
         finally:
-            spinner.shutdown()
+            spinner.stop()
             speech.destroy_node()

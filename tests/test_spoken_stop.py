@@ -35,7 +35,7 @@ def spoken_graph():
     camera.publish_frame(rgb(), depth(), camera_info())
     yield executor_node, user, speech, talker
     camera.close()
-    spinner.shutdown()
+    spinner.stop()
     for n in (talker, speech, user, executor_node, node):
         n.destroy_node()
 

@@ -51,7 +51,7 @@ def cell():
         time.sleep(0.05)
     yield client
     client.close()
-    executor.shutdown()
+    executor.stop()
     node.destroy_node()
     rclpy.shutdown()
     publisher.terminate()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -34,7 +33,6 @@ def main() -> None:
 
     import rclpy
     from geometry_msgs.msg import TransformStamped
-    from rclpy.executors import MultiThreadedExecutor
     from rclpy.node import Node
     from rclpy.parameter import Parameter
     from rclpy.qos import qos_profile_sensor_data
@@ -44,9 +42,11 @@ def main() -> None:
     from vlm_ros.bags.types import DEFAULT_TOPICS
     from vlm_ros.geometry.transforms import matrix_to_pose
     from vlm_ros.ros.camera_geometry import LATCHED
+    from vlm_ros.ros.dds_profile import use_large_data_profile
     from vlm_ros.ros.grounding_node import GroundingNode
     from vlm_ros.ros.image_conversion import numpy_to_image, rgb8_to_compressed
     from vlm_ros.ros.msg_conversion import time_msg
+    from vlm_ros.ros.spin import BackgroundSpin
     from vlm_ros.sim.bridge_node import camera_info_msg
     from vlm_ros.sim.scene import TabletopSim
     from vlm_ros.sim.tasks import TASKS
@@ -56,6 +56,7 @@ def main() -> None:
     if out.exists():
         shutil.rmtree(out)
     namespace = "/cell"
+    use_large_data_profile()
     rclpy.init()
     grounding = GroundingNode(namespace=namespace, parameter_overrides=[
         Parameter("backend", value=args.backend), Parameter("use_compressed", value=True),
@@ -68,10 +69,7 @@ def main() -> None:
     info_pub = camera.create_publisher(CameraInfo, "camera_info", qos_profile_sensor_data)
     pose_pub = camera.create_publisher(TransformStamped, "camera_pose", LATCHED)
     client = camera.create_client(GroundInstruction, "ground")
-    executor = MultiThreadedExecutor(num_threads=4)
-    for node in (grounding, recorder, camera):
-        executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
+    executor = BackgroundSpin(grounding, recorder, camera, threads=4)
 
     names = list(TASKS)
     with TabletopSim(gui=False, width=args.width, height=args.height) as sim:
@@ -104,7 +102,7 @@ def main() -> None:
             print(f"[{i + 1}/{args.episodes}] {episode.instruction!r} → {result.plan.status} {result.plan.message}")
         time.sleep(0.5)
     counts = recorder.close()
-    executor.shutdown()
+    executor.stop()
     rclpy.shutdown()
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"wrote {out} ({size / 1e6:.2f} MB): {counts}")

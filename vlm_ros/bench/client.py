@@ -6,7 +6,6 @@ through their topics, services and actions, exactly as an integrator's code woul
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import numpy as np
 from builtin_interfaces.msg import Time
 from rclpy.action import ActionClient
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
@@ -23,6 +21,7 @@ from vlm_ros.core.errors import VlmRosError
 from vlm_ros.core.types import Plan
 from vlm_ros.ros.image_conversion import to_rgb8
 from vlm_ros.ros.msg_conversion import plan_from_msg, time_ns
+from vlm_ros.ros.spin import BackgroundSpin
 from vlm_ros_interfaces.action import ExecuteInstruction
 from vlm_ros_interfaces.srv import CheckTask, ResetScene
 
@@ -57,10 +56,7 @@ class GraphClient(Node):
             for topic in ("image", "debug_image"):
                 self.create_subscription(Image, topic, lambda m, t=topic: self.latest.__setitem__(t, m),
                                          qos_profile_sensor_data if topic == "image" else 1)
-        self._spinner = MultiThreadedExecutor(num_threads=2)
-        self._spinner.add_node(self)
-        self._thread = threading.Thread(target=self._spinner.spin, daemon=True)
-        self._thread.start()
+        self._spin = BackgroundSpin(self, threads=2)
 
     # --- plumbing --------------------------------------------------------------------------------------
     @staticmethod
@@ -135,7 +131,7 @@ class GraphClient(Node):
                        bool(result.verification.verified) if result.verification.checked else None)
 
     def close(self) -> None:
-        self._spinner.shutdown()
+        self._spin.stop()
         self.destroy_node()
 
 

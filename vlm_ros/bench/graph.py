@@ -12,6 +12,7 @@ import rclpy
 
 from vlm_ros.bench.client import GraphClient
 from vlm_ros.launch_runner import LaunchSession, find_launch_file
+from vlm_ros.ros.dds_profile import use_large_data_profile
 
 READY_TIMEOUT_S = 300.0  # first start on a fresh machine imports torch and loads the model
 
@@ -20,6 +21,7 @@ def loopback_only() -> None:
     """Every process we start talks DDS on loopback only (the project's rule), in a domain we choose."""
     os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     os.environ.setdefault("ROS_DOMAIN_ID", str(30 + os.getpid() % 60))
+    use_large_data_profile()  # camera frames arrive whole (see vlm_ros.ros.dds_profile)
 
 
 @contextlib.contextmanager

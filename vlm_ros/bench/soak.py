@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -122,12 +121,12 @@ class CameraAndCaller:
     """Publishes the RGB-D stream on a timer and calls `ground`; runs its own executor thread."""
 
     def __init__(self, namespace: str, width: int, height: int, rate_hz: float):
-        from rclpy.executors import MultiThreadedExecutor
         from rclpy.node import Node
         from rclpy.qos import qos_profile_sensor_data
         from sensor_msgs.msg import CameraInfo, Image
 
         from vlm_ros.ros.image_conversion import numpy_to_image
+        from vlm_ros.ros.spin import BackgroundSpin
         from vlm_ros_interfaces.srv import GroundInstruction
 
         self.node = Node("soak_camera_and_caller", namespace=namespace)
@@ -145,9 +144,7 @@ class CameraAndCaller:
         self.request_type = GroundInstruction.Request
         self.published = 0
         self.node.create_timer(1.0 / rate_hz, self._publish)
-        self.executor = MultiThreadedExecutor(num_threads=2)
-        self.executor.add_node(self.node)
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self.spin = BackgroundSpin(self.node, threads=2)
 
     def publish_hostile(self, count: int) -> None:
         """Huge frames within max_image_bytes (3000x2500 RGB-D) and over it (6000x5000 RGB, 90 MB)."""
@@ -184,7 +181,7 @@ class CameraAndCaller:
         return "" if plan.status == 0 else f"status {plan.status}: {plan.message}"
 
     def close(self) -> None:
-        self.executor.shutdown()
+        self.spin.stop()
         self.node.destroy_node()
 
 

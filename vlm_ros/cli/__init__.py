@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from vlm_ros.ros.dds_profile import use_large_data_profile
+
 # Only subcommands that work are listed; a module is added here when it lands.
 SUBCOMMANDS: list[str] = [
     "node",
@@ -31,6 +33,7 @@ SUBCOMMANDS: list[str] = [
     "fuzz",
     "serve",
     "bench-serve",
+    "dds-profile",
 ]
 
 
@@ -44,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use_large_data_profile()  # every ROS process a command starts gets camera frames whole
     return int(args.func(args) or 0)
 
 

@@ -22,6 +22,8 @@ from vlm_ros.grounding.base import GroundingResult
 from vlm_ros.grounding.labels import TABLETOP_VOCABULARY
 from vlm_ros.grounding.program import Program, parse_program
 
+PROGRAM_WAIT_S = 5.0  # the latched program reaches a node that just started a moment after its first frames
+
 
 class OracleGrounder:
     def __init__(self, oracle_format: str = "", planning: str = "per_phrase") -> None:
@@ -29,6 +31,7 @@ class OracleGrounder:
         self.vocabulary = TABLETOP_VOCABULARY  # the sim's objects
         self._program = ""
         self._lock = threading.Lock()
+        self._has_program = threading.Event()
         self._family = None
         if oracle_format:
             from vlm_ros.families import get_family
@@ -45,13 +48,16 @@ class OracleGrounder:
     def set_program(self, program: str) -> None:
         with self._lock:
             self._program = program
+        self._has_program.set()
 
     def ground(self, rgb: np.ndarray, instruction: str) -> GroundingResult:
         start = time.perf_counter()
+        self._has_program.wait(PROGRAM_WAIT_S)  # a request right after start-up: the program is on its way
         with self._lock:
             program = self._program
         if not program:
-            raise ModelOutputError("the oracle has no program yet: is the sim bridge publishing oracle/program?")
+            raise ModelOutputError(f"the oracle has no program after {PROGRAM_WAIT_S:.0f} s: "
+                                   "is the sim bridge publishing oracle/program?")
         if self._family is not None:
             return self._family.ground(rgb, instruction)
         return GroundingResult(parse_program(program), program, {"decode": (time.perf_counter() - start) * 1e3})

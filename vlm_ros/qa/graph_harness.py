@@ -22,7 +22,6 @@ import numpy as np
 from geometry_msgs.msg import TransformStamped
 from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
@@ -33,6 +32,7 @@ from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros.qa.model_outputs import downward_camera
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.msg_conversion import time_msg
+from vlm_ros.ros.spin import BackgroundSpin
 from vlm_ros_interfaces.action import ExecuteInstruction, ExecutePlan
 from vlm_ros_interfaces.msg import ActionPlan
 from vlm_ros_interfaces.srv import GroundInstruction
@@ -132,10 +132,7 @@ class QaClient(Node):
         self.executor_goals = 0
         self._executor_server: ActionServer | None = None
         self._group = group
-        self._spinner = MultiThreadedExecutor(num_threads=4)
-        self._spinner.add_node(self)
-        self._thread = threading.Thread(target=self._spinner.spin, daemon=True)
-        self._thread.start()
+        self._spin = BackgroundSpin(self, threads=4)
 
     # --- camera and scene ----------------------------------------------------------------------------
     def now_ns(self) -> int:
@@ -299,5 +296,5 @@ class QaClient(Node):
         return result
 
     def close(self) -> None:
-        self._spinner.shutdown()
+        self._spin.stop()
         self.destroy_node()

@@ -334,8 +334,10 @@ class GroundingNode(LifecycleNode):
             "last_message": self._last_message,
             "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
             "latency_ms_p95": f"{np.percentile(latencies, 95):.1f}" if latencies is not None else "",
-            **self.execution.closed_loop.diagnostics(),
         }
+        execution = getattr(self, "execution", None)  # created on activate: an unconfigured node has none
+        if execution is not None:
+            values.update(execution.closed_loop.diagnostics())
         if self.pipeline is not None:  # backend-specific counters, e.g. the remote backend's failures
             values.update(getattr(self.pipeline.grounder, "diagnostics", dict)())
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
