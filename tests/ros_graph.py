@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -116,3 +118,28 @@ def spin_in_background(node: Node, threads: int = 4) -> BackgroundSpin:
 def ensure_rclpy() -> None:
     if not rclpy.ok():
         rclpy.init()
+
+
+# What every in-process node test wants unless it says otherwise: no executor to forward to, a short frame wait.
+NODE_TEST_DEFAULTS = {"execute_plan_action": "", "frame_wait_s": 3.0}
+# A workspace and reach that accept any target: for tests of geometry, not of the validator.
+ANYWHERE = {"workspace_min": [-2.0, -2.0, -2.0], "workspace_max": [2.0, 2.0, 2.0], "min_reach": 0.0, "max_reach": 5.0}
+
+
+@contextlib.contextmanager
+def grounding_graph(namespace: str, **overrides: Any) -> Iterator[tuple[Any, CameraAndUser]]:
+    """(grounding node, camera/user node) in `namespace`, the node spun on its own threads; torn down after."""
+    from rclpy.parameter import Parameter
+
+    from vlm_ros.ros.grounding_node import GroundingNode
+
+    values = {**NODE_TEST_DEFAULTS, **overrides}
+    node = GroundingNode(namespace=namespace, parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
+    spin = BackgroundSpin(node, threads=4)
+    client = CameraAndUser(namespace)
+    try:
+        yield node, client
+    finally:
+        client.close()
+        spin.stop()
+        node.destroy_node()

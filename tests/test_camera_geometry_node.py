@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import rclpy
 from geometry_msgs.msg import TransformStamped
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
-from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background
+from tests.ros_graph import ANYWHERE, HEIGHT, WIDTH, camera_info, grounding_graph
 from vlm_ros.geometry.transforms import matrix_to_pose, transform_point
 from vlm_ros.ros.camera_geometry import LATCHED
 from vlm_ros.ros.image_conversion import image_to_numpy
@@ -38,23 +37,11 @@ def ros_context():
 
 @pytest.fixture
 def graph(request):
-    from vlm_ros.ros.grounding_node import GroundingNode
-
     overrides = {"backend": "test-fixed", "test_program": f"pick(red block) @ ({PIXEL[0]}, {PIXEL[1]})",
-                 "camera_to_base": matrix_to_pose(DOWN), "execute_plan_action": "", "frame_wait_s": 3.0,
-                 "workspace_min": [-2.0, -2.0, -2.0], "workspace_max": [2.0, 2.0, 2.0],
-                 "min_reach": 0.0, "max_reach": 5.0,
-                 **getattr(request, "param", {})}
-    namespace = f"/g{next(_names)}"
-    node = GroundingNode(namespace=namespace,
-                         parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    executor = spin_in_background(node)
-    client = CameraAndUser(namespace)
-    client.node_under_test = node
-    yield client
-    client.close()
-    executor.stop()
-    node.destroy_node()
+                 "camera_to_base": matrix_to_pose(DOWN), **ANYWHERE, **getattr(request, "param", {})}
+    with grounding_graph(f"/g{next(_names)}", **overrides) as (node, client):
+        client.node_under_test = node
+        yield client
 
 
 def frame(graph, info=None) -> None:

@@ -118,12 +118,9 @@ def ros_context():
 @pytest.mark.ros
 @pytest.mark.parametrize("family", NATIVE)
 def test_node_survives_20_garbage_answers(family, tiny_root, ros_context):
-    from rclpy.parameter import Parameter
-
-    from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background
+    from tests.ros_graph import HEIGHT, WIDTH, camera_info, grounding_graph
     from vlm_ros.core.types import PLAN_STATUS_CODES, PlanStatus
     from vlm_ros.geometry.transforms import matrix_to_pose
-    from vlm_ros.ros.grounding_node import GroundingNode
 
     # The camera looks down on a patch of table beyond the arm's reach, at (1.5, 0): random weights sometimes
     # emit well-formed coordinates (PaliGemma's <locNNNN> are single tokens), and such garbage must then be
@@ -132,16 +129,9 @@ def test_node_survives_20_garbage_answers(family, tiny_root, ros_context):
     down[:3, :3] = [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]
     down[:3, 3] = [1.5, 0.0, 0.8]
     overrides = {"backend": "transformers", "model_path": str(checkpoint(tiny_root, family)), "max_new_tokens": 4,
-                 "camera_to_base": matrix_to_pose(down), "execute_plan_action": "", "frame_wait_s": 3.0,
-                 "max_frame_age_s": 0.0,
-                 "publish_debug_image": False}
-    namespace = f"/tiny{next(_names)}"
-    node = GroundingNode(namespace=namespace,
-                         parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    assert node.pipeline is not None, node.load_error
-    executor = spin_in_background(node)
-    client = CameraAndUser(namespace)
-    try:
+                 "camera_to_base": matrix_to_pose(down), "max_frame_age_s": 0.0, "publish_debug_image": False}
+    with grounding_graph(f"/tiny{next(_names)}", **overrides) as (node, client):
+        assert node.pipeline is not None, node.load_error
         rgb = np.random.RandomState(1).randint(0, 255, (HEIGHT, WIDTH, 3), np.uint8)
         client.publish_frame(rgb, np.full((HEIGHT, WIDTH), 0.8, np.float32), camera_info())
         bad = {PLAN_STATUS_CODES[PlanStatus.ERROR], PLAN_STATUS_CODES[PlanStatus.REFUSED]}
@@ -154,7 +144,3 @@ def test_node_survives_20_garbage_answers(family, tiny_root, ros_context):
         # the model really ran: its garbage is quoted or judged, not an input error before it
         judged = ("output", "can't see", "workspace", "reach")
         assert any(word in m for m in messages for word in judged), messages
-    finally:
-        client.close()
-        executor.stop()
-        node.destroy_node()

@@ -9,11 +9,10 @@ import time
 import numpy as np
 import pytest
 import rclpy
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background
+from tests.ros_graph import HEIGHT, WIDTH, camera_info, grounding_graph
 from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros.ros.image_conversion import numpy_to_image, rgb8_to_compressed
 from vlm_ros_interfaces.msg import ActionPlan
@@ -38,19 +37,10 @@ def ros_context():
 @pytest.fixture
 def graph(request):
     """A grounding node and a camera/user node in a namespace of their own."""
-    from vlm_ros.ros.grounding_node import GroundingNode
-
     overrides = {"backend": "test-fixed", "test_program": PROGRAM, "camera_to_base": matrix_to_pose(DOWN),
-                 "execute_plan_action": "", "frame_wait_s": 3.0, **getattr(request, "param", {})}
-    namespace = f"/t{next(_names)}"
-    node = GroundingNode(namespace=namespace,
-                         parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    executor = spin_in_background(node)
-    client = CameraAndUser(namespace)
-    yield client
-    client.close()
-    executor.stop()
-    node.destroy_node()
+                 **getattr(request, "param", {})}
+    with grounding_graph(f"/t{next(_names)}", **overrides) as (_node, client):
+        yield client
 
 
 def rgb() -> np.ndarray:
@@ -97,6 +87,15 @@ def test_not_before_waits_for_a_new_enough_frame(graph):
     # a new image whose matching depth has not arrived must not be paired with the older depth
     graph.publish_frame(rgb(), info=camera_info(), stamp_ns=old + 4_000_000)
     assert_error(graph.ground("pick the red block", not_before_ns=old + 4_000_000), "no camera frame")
+
+
+@pytest.mark.parametrize("graph", [{"frame_wait_s": 60.0}], indirect=True)
+@pytest.mark.parametrize("ahead_ns", [None, 10_000_000_000], ids=["stamped-0", "10-s-ahead"])
+def test_broken_camera_stamps_are_reported_without_waiting_for_a_better_frame(graph, ahead_ns):
+    """A camera that stamps 0 (or runs ahead of our clock) sends no better frame later: say so now."""
+    graph.publish_frame(rgb(), depth(), camera_info(), stamp_ns=0 if ahead_ns is None else graph.now_ns() + ahead_ns)
+    plan = graph.ground("pick the red block", timeout=20.0)  # far inside frame_wait_s
+    assert_error(plan, "stamped 0" if ahead_ns is None else "in the future")
 
 
 @pytest.mark.parametrize("graph", [{"frame_wait_s": 0.5}], indirect=True)
@@ -264,4 +263,4 @@ def test_missing_model_is_reported_not_fatal(graph):
     while not any("/nonexistent/model" in s.message for s in statuses):
         assert time.monotonic() < deadline, [s.message for s in statuses]
         time.sleep(0.05)
-    assert any(s.message.startswith("model not loaded") for s in statuses)
+    assert any(s.message.startswith("not configured") for s in statuses)

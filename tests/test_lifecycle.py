@@ -18,7 +18,7 @@ from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from rclpy.parameter import Parameter
 
-from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background
+from tests.ros_graph import HEIGHT, WIDTH, camera_info, grounding_graph
 from vlm_ros_interfaces.msg import ActionPlan
 
 pytestmark = pytest.mark.ros
@@ -29,17 +29,8 @@ NS = "/managed"
 def managed():
     """A grounding node with autostart off and the shipped model on torch, plus a user node."""
     rclpy.init()
-    from vlm_ros.ros.grounding_node import GroundingNode
-
-    node = GroundingNode(namespace=NS, parameter_overrides=[
-        Parameter("autostart", value=False), Parameter("backend", value="torch"),
-        Parameter("execute_plan_action", value=""), Parameter("frame_wait_s", value=3.0)])
-    executor = spin_in_background(node)
-    user = CameraAndUser(NS)
-    yield node, user
-    user.close()
-    executor.stop()
-    node.destroy_node()
+    with grounding_graph(NS, autostart=False, backend="torch") as nodes:
+        yield nodes
     rclpy.shutdown()
 
 

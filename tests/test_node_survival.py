@@ -34,22 +34,13 @@ class RaisingGrounder:
 @pytest.fixture
 def nodes(request):
     """(grounding node, camera/user node): the node tests' graph, with the node in hand for fault injection."""
-    from rclpy.parameter import Parameter
-
-    from tests.ros_graph import CameraAndUser, spin_in_background
+    from tests.ros_graph import grounding_graph
     from vlm_ros.geometry.transforms import matrix_to_pose
-    from vlm_ros.ros.grounding_node import GroundingNode
 
     overrides = {"backend": "test-fixed", "test_program": base.PROGRAM, "camera_to_base": matrix_to_pose(base.DOWN),
-                 "execute_plan_action": "", "frame_wait_s": 3.0, **getattr(request, "param", {})}
-    namespace = f"/survive{next(base._names)}"
-    node = GroundingNode(namespace=namespace, parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    executor = spin_in_background(node)
-    client = CameraAndUser(namespace)
-    yield node, client
-    client.close()
-    executor.stop()
-    node.destroy_node()
+                 **getattr(request, "param", {})}
+    with grounding_graph(f"/survive{next(base._names)}", **overrides) as nodes:
+        yield nodes
 
 
 def still_serving(graph, node, program: str) -> None:

@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.parameter import Parameter
 
 from tests.chat_server import ChatServer
-from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background
+from tests.ros_graph import HEIGHT, WIDTH, camera_info, grounding_graph
 from vlm_ros.geometry.transforms import matrix_to_pose
 from vlm_ros_interfaces.msg import ActionPlan
 
@@ -45,26 +44,18 @@ def server():
 
 @pytest.fixture
 def graph(request, server, monkeypatch):
-    from vlm_ros.ros.grounding_node import GroundingNode
-
     monkeypatch.setenv("VLM_ROS_NODE_TEST_KEY", SECRET)
     overrides = {"backend": "remote", "remote_url": server.url, "remote_model": "test-model",
                  "remote_api_key_env": "VLM_ROS_NODE_TEST_KEY", "remote_timeout_s": 0.5, "remote_retries": 1,
-                 "camera_to_base": matrix_to_pose(DOWN), "execute_plan_action": "", "frame_wait_s": 3.0,
+                 "camera_to_base": matrix_to_pose(DOWN),
                  "diagnostics_period_s": 0.2, "max_frame_age_s": 0.0,  # staleness is not under test here
                  **getattr(request, "param", {})}
-    node = GroundingNode(namespace=f"/r{next(_names)}",
-                         parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    executor = spin_in_background(node)
-    client = CameraAndUser(node.get_namespace())
-    diagnostics: list[DiagnosticArray] = []
-    client.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
-    client.publish_frame(np.full((HEIGHT, WIDTH, 3), 120, np.uint8), np.full((HEIGHT, WIDTH), 0.8, np.float32),
-                         camera_info())
-    yield client, node, diagnostics
-    client.close()
-    executor.stop()
-    node.destroy_node()
+    with grounding_graph(f"/r{next(_names)}", **overrides) as (node, client):
+        diagnostics: list[DiagnosticArray] = []
+        client.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+        client.publish_frame(np.full((HEIGHT, WIDTH, 3), 120, np.uint8), np.full((HEIGHT, WIDTH), 0.8, np.float32),
+                             camera_info())
+        yield client, node, diagnostics
 
 
 def latest_values(diagnostics: list[DiagnosticArray], node_name: str) -> dict[str, str]:

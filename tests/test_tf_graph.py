@@ -3,6 +3,7 @@ node's targets land where the chain says (bar: within 1 mm), for a fixed and a w
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -12,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rclpy
-from rclpy.parameter import Parameter
 
-from tests.ros_graph import HEIGHT, WIDTH, CameraAndUser, camera_info, spin_in_background, stamped
+from tests.ros_graph import ANYWHERE, HEIGHT, WIDTH, CameraAndUser, camera_info, grounding_graph, stamped
 from tests.tf_chain import chain_at
 from vlm_ros.core.types import CameraIntrinsics
 from vlm_ros.geometry.projection import back_project
@@ -32,27 +32,17 @@ def cell():
     """The tf publisher process, a grounding node (tf on, identity camera_to_base) and a camera/user node."""
     publisher = subprocess.Popen([sys.executable, "-m", "tests.tf_chain"], cwd=ROOT, env=dict(os.environ))
     rclpy.init()
-    from vlm_ros.ros.grounding_node import GroundingNode
-
-    overrides = {"backend": "test-fixed", "test_program": f"pick(red block) @ ({PIXEL[0]}, {PIXEL[1]})",
-                 "execute_plan_action": "", "frame_wait_s": 3.0, "tf_timeout_s": 1.0,
-                 "workspace_min": [-2.0, -2.0, -2.0], "workspace_max": [2.0, 2.0, 2.0],
-                 "min_reach": 0.0, "max_reach": 5.0,
-                 "max_clock_skew_s": 10.0}  # (issue 11's stamp check, where merged) lets the 5 s-ahead frame through
-    node = GroundingNode(namespace="/tf_cell",
-                         parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-    executor = spin_in_background(node)
-    client = CameraAndUser("/tf_cell")
-    tf = node.camera_geometry.resolver.tf
-    deadline = time.monotonic() + 30.0
-    while not {"wrist_link", "fixed_camera_optical_frame"} <= set(tf.known_frames()):
-        assert publisher.poll() is None, "the tf publisher died"
-        assert time.monotonic() < deadline, f"tf never arrived; known: {tf.known_frames()}"
-        time.sleep(0.05)
-    yield client
-    client.close()
-    executor.stop()
-    node.destroy_node()
+    with grounding_graph("/tf_cell", backend="test-fixed", test_program=f"pick(red block) @ ({PIXEL[0]}, {PIXEL[1]})",
+                         tf_timeout_s=1.0, **ANYWHERE,
+                         max_clock_skew_s=10.0) as (node, client):  # the skew lets the 5 s-ahead frame through
+        tf = node.camera_geometry.resolver.tf
+        deadline = time.monotonic() + 30.0
+        while not {"wrist_link", "fixed_camera_optical_frame"} <= set(tf.known_frames()):
+            assert publisher.poll() is None, "the tf publisher died"
+            assert time.monotonic() < deadline, f"tf never arrived; known: {tf.known_frames()}"
+            time.sleep(0.05)
+        client.node_under_test = node
+        yield client
     rclpy.shutdown()
     publisher.terminate()
     publisher.wait(timeout=10)
@@ -67,6 +57,23 @@ def ground_on(client: CameraAndUser, frame_id: str, stamp_ns: int) -> ActionPlan
         client.info_pub.publish(stamped(camera_info(), stamp_ns, frame_id))
         time.sleep(0.03)
     return client.ground("pick up the red block", not_before_ns=stamp_ns)
+
+
+def stamp_between_tf_samples(cell: CameraAndUser) -> int:
+    """An image stamp midway between the two newest /tf samples of the moving joint that are <= 15 ms apart.
+
+    The chain publishes every 10 ms, but the node's reader has been seen to miss runs of samples
+    (holes of 0.2-0.5 s in its buffer); interpolating across a hole is not what this test measures.
+    """
+    tf = cell.node_under_test.camera_geometry.resolver.tf
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        stamps = tf.sample_stamps("wrist_link")
+        pairs = [(a, b) for a, b in itertools.pairwise(stamps) if b - a <= 15_000_000]
+        if pairs:
+            return (pairs[-1][0] + pairs[-1][1]) // 2
+        time.sleep(0.05)
+    raise AssertionError(f"no two /tf samples within 15 ms: {stamps[-5:]}")
 
 
 def expected_target(frame_id: str, stamp_ns: int) -> np.ndarray:
@@ -91,7 +98,7 @@ def test_moving_wrist_camera_is_looked_up_at_the_image_stamp(cell):
     targets = []
     for delay_s in (0.0, 0.5, 1.1):  # three points of the joint's swing
         time.sleep(delay_s)
-        stamp = cell.now_ns() - 30_000_000  # an image 30 ms old, between two /tf samples
+        stamp = stamp_between_tf_samples(cell)
         plan = ground_on(cell, "wrist_camera_optical_frame", stamp)
         assert plan.status == ActionPlan.OK, plan.message
         error = np.linalg.norm(target(plan) - expected_target("wrist_camera_optical_frame", stamp))

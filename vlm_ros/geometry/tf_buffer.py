@@ -136,6 +136,12 @@ class TransformBuffer:
         with self._lock:
             return sorted(set(self._edges) | {e.parent for e in self._edges.values()})
 
+    def sample_stamps(self, child: str) -> list[int]:
+        """Stamps [ns] of the samples held for the edge parent ← `child` (one for a static edge; [] if unknown)."""
+        with self._lock:
+            edge = self._edges.get(child.lstrip("/"))
+            return list(edge.stamps) if edge is not None else []
+
     def has_frame(self, frame: str) -> bool:
         return frame.lstrip("/") in self.known_frames()
 

@@ -41,6 +41,7 @@ from vlm_ros.ros.markers import plan_markers
 from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
+from vlm_ros.ros.pulled_topics import PulledTopics
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
 from vlm_ros.ros.spin import spin_node
 from vlm_ros.visualization import draw_plan
@@ -79,6 +80,7 @@ class GroundingNode(LifecycleNode):
         p = {spec.name: self.get_parameter(spec.name).value for spec in GROUNDING_PARAMETERS}
         self.params = p
         self.cache = FrameCache(p["sync_slop_s"])
+        self.camera_topics = PulledTopics()
         # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
         self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         # grounding is serial; the gate bounds the queue and keeps the topic to a share of one
@@ -103,16 +105,17 @@ class GroundingNode(LifecycleNode):
         """Subscriptions, the ground service and the execute action (with stop) appear."""
         p, group, guard = self.params, ReentrantCallbackGroup(), self.guard.wrap
         with self._active:
+            camera = self.camera_topics  # read when a frame is wanted, not at camera rate (pulled_topics)
             if p["use_compressed"]:
-                self.create_subscription(CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
-                                         qos_profile_sensor_data, callback_group=group)
+                camera.subscribe(self, CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
+                                 qos_profile_sensor_data)
             else:
-                self.create_subscription(Image, "image", guard("image", self.ingest.image),
-                                         qos_profile_sensor_data, callback_group=group, raw=True)
-            self.create_subscription(Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
-                                     callback_group=group, raw=True)
-            self.create_subscription(CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
-                                     qos_profile_sensor_data, callback_group=group)
+                camera.subscribe(self, Image, "image", guard("image", self.ingest.image), qos_profile_sensor_data,
+                                 raw=True)
+            camera.subscribe(self, Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
+                             raw=True)
+            camera.subscribe(self, CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
+                             qos_profile_sensor_data)
             self.camera_geometry = CameraGeometry(self, p, group, guard)  # /tf, /tf_static, camera_pose, parameter
             self.create_subscription(String, "instruction", guard("instruction", self._on_instruction), 10,
                                      callback_group=group)
@@ -134,6 +137,7 @@ class GroundingNode(LifecycleNode):
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
         if getattr(self, "execution", None) is not None:
             self.execution.forwarder.stop_all("node deactivated")  # nothing keeps moving for a node that left
+        self.camera_topics.clear()
         self._active.destroy()
         self.get_logger().info("inactive: subscriptions, services and actions removed")
         return super().on_deactivate(state)
@@ -159,18 +163,25 @@ class GroundingNode(LifecycleNode):
     def destroy_node(self) -> None:
         if getattr(self, "execution", None) is not None:  # never activated: nothing can be running
             self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
-        self.requests.shutdown()
+        if getattr(self, "requests", None) is not None:  # a node whose parameters were refused has none
+            self.requests.shutdown()
         super().destroy_node()
 
     # --- setup -------------------------------------------------------------------------------------------
     def _load_model(self, p: dict[str, Any]) -> None:
         config = pipeline_config(p)
+        try:  # checked first: a bad pose is a configuration error, not a model that failed to load
+            camera_to_base = pose_to_matrix(p["camera_to_base"])
+        except ValueError as error:
+            self.load_error = f"the camera_to_base parameter is invalid: {error}"
+            self.get_logger().error(f"not configured: {self.load_error}")
+            return
         try:
             grounder = make_grounder(p["backend"], p["model_path"], p["device"], p["test_program"],
                                      remote=remote_config(p), fallback_backend=p["fallback_backend"],
                                      **family_options(p))
             apply_preprocess_mode(grounder, p["preprocess_mode"])
-            self.pipeline = GroundingPipeline(grounder, pose_to_matrix(p["camera_to_base"]), config)
+            self.pipeline = GroundingPipeline(grounder, camera_to_base, config)
         except Exception as error:  # a missing or broken model is reported, not fatal
             self.load_error = f"{type(error).__name__}: {error}"
             self.get_logger().error(f"could not load the model ({p['backend']}): {self.load_error}")
@@ -185,6 +196,7 @@ class GroundingNode(LifecycleNode):
         new enough arrives, the stale frame is returned and the pipeline reports its age.
         The deadline counts from when the request arrived, so time spent queued is not waited twice.
         """
+        self.camera_topics.drain()
         raw = self.cache.latest()
         max_age_s = self.params["max_frame_age_s"]
         explicit = bool(not_before_ns)
@@ -196,14 +208,23 @@ class GroundingNode(LifecycleNode):
             deadline = time.monotonic() + self.params["frame_wait_s"]
         # both halves must be new: an old depth image within the sync slop may show the scene before a change
         while raw is None or raw.depth is None or min(stamp_ns(raw.image), stamp_ns(raw.depth)) < not_before_ns:
+            if raw is not None and self._camera_stamps_are_broken(raw):
+                return raw  # waiting cannot help: the pipeline's stamp check reports it now, not after frame_wait_s
             if time.monotonic() > deadline:
                 if not explicit:
                     return raw
                 raise InputError(f"No camera frame stamped at or after {not_before_ns / 1e9:.3f} s arrived "
                                  f"within {self.params['frame_wait_s']:.1f} s.")
             time.sleep(0.01)
+            self.camera_topics.drain()
             raw = self.cache.latest()
         return raw
+
+    def _camera_stamps_are_broken(self, raw) -> bool:
+        """The newest image is stamped 0 or beyond max_clock_skew_s ahead: the next frames will be the same."""
+        now_ns = self.get_clock().now().nanoseconds
+        newest = stamp_ns(raw.image)
+        return bool(now_ns) and (newest == 0 or newest - now_ns > self.params["max_clock_skew_s"] * 1e9)
 
     def ground(self, instruction: str, not_before: int | Time = 0, deadline: float | None = None) -> Plan:
         """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers.
@@ -317,11 +338,12 @@ class GroundingNode(LifecycleNode):
         return response
 
     def _publish_diagnostics(self) -> None:
+        self.camera_topics.drain()  # the frame counts and refusals below are current, even with no requests
         release_free_memory()  # once a period: what huge frames left in the heap goes back to the OS
         status = DiagnosticStatus(name=f"{self.get_name()}: grounding", hardware_id="vlm_ros")
         latencies = np.array(self._latencies) if self._latencies else None
         if self.pipeline is None:
-            status.level, status.message = DiagnosticStatus.ERROR, f"model not loaded: {self.load_error}"
+            status.level, status.message = DiagnosticStatus.ERROR, f"not configured: {self.load_error}"
         elif self.cache.received["image"] == 0:
             status.level, status.message = DiagnosticStatus.WARN, "no camera frames received yet"
         else:
