@@ -59,21 +59,13 @@ def ground_on(client: CameraAndUser, frame_id: str, stamp_ns: int) -> ActionPlan
     return client.ground("pick up the red block", not_before_ns=stamp_ns)
 
 
-def stamp_between_tf_samples(cell: CameraAndUser) -> int:
-    """An image stamp midway between the two newest /tf samples of the moving joint that are <= 15 ms apart.
-
-    The chain publishes every 10 ms, but the node's reader has been seen to miss runs of samples
-    (holes of 0.2-0.5 s in its buffer); interpolating across a hole is not what this test measures.
-    """
-    tf = cell.node_under_test.camera_geometry.resolver.tf
-    deadline = time.monotonic() + 10.0
-    while time.monotonic() < deadline:
-        stamps = tf.sample_stamps("wrist_link")
-        pairs = [(a, b) for a, b in itertools.pairwise(stamps) if b - a <= 15_000_000]
-        if pairs:
-            return (pairs[-1][0] + pairs[-1][1]) // 2
-        time.sleep(0.05)
-    raise AssertionError(f"no two /tf samples within 15 ms: {stamps[-5:]}")
+def test_the_node_keeps_every_tf_sample(cell):
+    """100 Hz /tf for 2 s, no run of samples lost: on the node's own executor it lost runs of 20-880 ms."""
+    time.sleep(2.0)
+    stamps = cell.node_under_test.camera_geometry.resolver.tf.sample_stamps("wrist_link")
+    recent = [s for s in stamps if s >= stamps[-1] - 2_000_000_000]
+    gaps_ms = [(b - a) / 1e6 for a, b in itertools.pairwise(recent)]
+    assert len(recent) > 150 and max(gaps_ms) < 100.0, (len(recent), max(gaps_ms))
 
 
 def expected_target(frame_id: str, stamp_ns: int) -> np.ndarray:
@@ -98,7 +90,7 @@ def test_moving_wrist_camera_is_looked_up_at_the_image_stamp(cell):
     targets = []
     for delay_s in (0.0, 0.5, 1.1):  # three points of the joint's swing
         time.sleep(delay_s)
-        stamp = stamp_between_tf_samples(cell)
+        stamp = cell.now_ns() - 30_000_000  # an image 30 ms old, between two /tf samples
         plan = ground_on(cell, "wrist_camera_optical_frame", stamp)
         assert plan.status == ActionPlan.OK, plan.message
         error = np.linalg.norm(target(plan) - expected_target("wrist_camera_optical_frame", stamp))

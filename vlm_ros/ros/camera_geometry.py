@@ -37,17 +37,32 @@ def _unguarded(_what: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class WheelTfListener:
-    """/tf and /tf_static into a TransformBuffer (tf2_msgs built into the venv by tools/setup_env.sh)."""
+    """/tf and /tf_static into a TransformBuffer (tf2_msgs built into the venv by tools/setup_env.sh).
 
-    def __init__(self, node: Any, buffer: TransformBuffer, callback_group: Any = None,
+    Like tf2_ros's TransformListener(spin_thread=True), it listens on a node and thread of its own:
+    on the grounding node's multi-threaded executor, which serves dozens of entities, a 100 Hz /tf
+    fell behind its 100-sample history and lost runs of 20-880 ms of samples, and a wrist camera's
+    pose was then interpolated across the hole.
+    """
+
+    def __init__(self, node: Any, buffer: TransformBuffer,
                  wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]] = _unguarded):
+        from rclpy.node import Node
         from tf2_msgs.msg import TFMessage
 
-        self.buffer, self._node = buffer, node
-        node.create_subscription(TFMessage, "/tf", wrap("/tf", lambda m: self._add(m, False)), TF_QOS,
-                                 callback_group=callback_group)
-        node.create_subscription(TFMessage, "/tf_static", wrap("/tf_static", lambda m: self._add(m, True)),
-                                 TF_STATIC_QOS, callback_group=callback_group)
+        from vlm_ros.ros.spin import BackgroundSpin
+
+        self.buffer, self._log = buffer, node.get_logger()
+        self._listener = Node(f"{node.get_name()}_tf_listener", namespace=node.get_namespace(),
+                              context=node.context, start_parameter_services=False)
+        self._listener.create_subscription(TFMessage, "/tf", wrap("/tf", lambda m: self._add(m, False)), TF_QOS)
+        self._listener.create_subscription(TFMessage, "/tf_static", wrap("/tf_static", lambda m: self._add(m, True)),
+                                           TF_STATIC_QOS)
+        self._spin = BackgroundSpin(self._listener, threads=1)
+
+    def close(self) -> None:
+        self._spin.stop()
+        self._listener.destroy_node()
 
     def _add(self, msg: Any, static: bool) -> None:
         for t in msg.transforms:
@@ -56,8 +71,8 @@ class WheelTfListener:
                 self.buffer.set_transform(t.header.frame_id, t.child_frame_id, _stamp_ns(t), (r.x, r.y, r.z),
                                           (q.x, q.y, q.z, q.w), static=static)
             except ValueError as error:  # one bad transform must not drop the others
-                self._node.get_logger().warning(f"ignoring a {'/tf_static' if static else '/tf'} transform: {error}",
-                                                throttle_duration_sec=5.0)
+                self._log.warning(f"ignoring a {'/tf_static' if static else '/tf'} transform: {error}",
+                                  throttle_duration_sec=5.0)
 
 
 class Tf2RosLookup:
@@ -99,6 +114,7 @@ class CameraGeometry:
                  wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]] = _unguarded):
         """wrap(name, callback): e.g. the node's CallbackGuard.wrap, so no callback can kill the node."""
         self._node = node
+        self._listener: WheelTfListener | None = None
         tf = None
         if params["use_tf"]:
             try:
@@ -106,19 +122,26 @@ class CameraGeometry:
                 kind = "tf2_ros"
             except ImportError:
                 tf = TransformBuffer(cache_time_s=10.0)
-                WheelTfListener(node, tf, callback_group, wrap)
+                self._listener = WheelTfListener(node, tf, wrap)
                 kind = "vlm_ros tf buffer (tf2_ros not installed)"
             node.get_logger().info(f"camera→base from /tf via {kind}, else camera_pose, else camera_to_base")
         try:
             parameter_pose = pose_to_matrix(params["camera_to_base"])
         except ValueError as error:  # NaN/inf, zero or non-unit: say which, and do not activate on it
             node.get_logger().error(f"camera_to_base parameter rejected: {error}; the node stays inactive")
+            self.close()
             raise
         self.resolver = CameraPoseResolver(
             params["base_frame"], parameter_pose, tf, params["tf_timeout_s"],
             parameter_is_default=[float(v) for v in params["camera_to_base"]] == IDENTITY)
         node.create_subscription(TransformStamped, "camera_pose", wrap("camera_pose", self._on_camera_pose), LATCHED,
                                  callback_group=callback_group)
+
+    def close(self) -> None:
+        """Stop the tf listener's node and thread (the node's own subscriptions go with its entity scope)."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def _on_camera_pose(self, msg: TransformStamped) -> None:
         try:

@@ -17,7 +17,7 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
@@ -41,7 +41,7 @@ from vlm_ros.ros.markers import plan_markers
 from vlm_ros.ros.memory import fix_mmap_threshold, release_free_memory
 from vlm_ros.ros.msg_conversion import frame_from_raw, plan_to_msg, request_time_ns
 from vlm_ros.ros.parameters import GROUNDING_PARAMETERS, descriptor
-from vlm_ros.ros.pulled_topics import PulledTopics
+from vlm_ros.ros.pulled_topics import CAMERA_QOS, PulledTopics
 from vlm_ros.ros.request_gate import RateLimiter, RequestGate
 from vlm_ros.ros.spin import spin_node
 from vlm_ros.visualization import draw_plan
@@ -108,14 +108,14 @@ class GroundingNode(LifecycleNode):
             camera = self.camera_topics  # read when a frame is wanted, not at camera rate (pulled_topics)
             if p["use_compressed"]:
                 camera.subscribe(self, CompressedImage, "image/compressed", guard("image", self.ingest.compressed),
-                                 qos_profile_sensor_data)
+                                 CAMERA_QOS)
             else:
-                camera.subscribe(self, Image, "image", guard("image", self.ingest.image), qos_profile_sensor_data,
+                camera.subscribe(self, Image, "image", guard("image", self.ingest.image), CAMERA_QOS,
                                  raw=True)
-            camera.subscribe(self, Image, "depth", guard("depth", self.ingest.depth), qos_profile_sensor_data,
+            camera.subscribe(self, Image, "depth", guard("depth", self.ingest.depth), CAMERA_QOS,
                              raw=True)
             camera.subscribe(self, CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
-                             qos_profile_sensor_data)
+                             CAMERA_QOS)
             self.camera_geometry = CameraGeometry(self, p, group, guard)  # /tf, /tf_static, camera_pose, parameter
             self.create_subscription(String, "instruction", guard("instruction", self._on_instruction), 10,
                                      callback_group=group)
@@ -138,9 +138,15 @@ class GroundingNode(LifecycleNode):
         if getattr(self, "execution", None) is not None:
             self.execution.forwarder.stop_all("node deactivated")  # nothing keeps moving for a node that left
         self.camera_topics.clear()
+        self._close_camera_geometry()
         self._active.destroy()
         self.get_logger().info("inactive: subscriptions, services and actions removed")
         return super().on_deactivate(state)
+
+    def _close_camera_geometry(self) -> None:
+        geometry = getattr(self, "camera_geometry", None)
+        if geometry is not None:  # its tf listener runs a node and thread of its own
+            geometry.close()
 
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
         self._configured.destroy()
@@ -152,17 +158,20 @@ class GroundingNode(LifecycleNode):
         return SUCCESS
 
     def on_shutdown(self, state: State) -> TransitionCallbackReturn:
+        self._close_camera_geometry()
         self._active.destroy()
         return self.on_cleanup(state)
 
     def on_error(self, state: State) -> TransitionCallbackReturn:
         self.get_logger().error(f"lifecycle error in state {state.label}; cleaning up")
+        self._close_camera_geometry()
         self._active.destroy()
         return self.on_cleanup(state)
 
     def destroy_node(self) -> None:
         if getattr(self, "execution", None) is not None:  # never activated: nothing can be running
             self.execution.forwarder.stop_all("node shutting down")  # nothing keeps moving after we are gone
+        self._close_camera_geometry()
         if getattr(self, "requests", None) is not None:  # a node whose parameters were refused has none
             self.requests.shutdown()
         super().destroy_node()

@@ -3,7 +3,7 @@
 rclpy's executor spends about 3 ms of Python per 1-2 MB camera message, so a 30 Hz RGB-D stream
 cost `grounding_node` 20 % of a core while nothing asked for a frame (`vlm-ros soak`). A
 subscription in a callback group that no executor may run is never put in a wait set: its DDS
-reader just keeps the newest samples its QoS allows (sensor_data: 5), and `drain()` takes them
+reader just keeps the newest samples its QoS allows (CAMERA_QOS: 2), and `drain()` takes them
 when a request, the frame wait or the diagnostics timer wants the latest frame. The middleware
 still receives every frame (over shared memory, one copy); Python touches only what may be used.
 """
@@ -15,6 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from rclpy.callback_groups import CallbackGroup
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+
+# sensor_data (best effort, volatile) keeping the 2 newest samples: enough to pair colour with depth,
+# and Fast DDS keeps a reader buffer per slot as large as the largest sample it ever held, so 20 huge
+# frames (90 MB each) left 705 MB behind with sensor_data's 5 slots.
+CAMERA_QOS = QoSProfile(history=qos_profile_sensor_data.history, depth=2,
+                        reliability=qos_profile_sensor_data.reliability, durability=qos_profile_sensor_data.durability)
 
 
 class NeverDispatched(CallbackGroup):

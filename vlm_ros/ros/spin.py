@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
 from vlm_ros.ros.dds_profile import use_large_data_profile
@@ -39,7 +39,7 @@ class BackgroundSpin:
     """
 
     def __init__(self, *nodes: Node, threads: int = 2):
-        self.executor = MultiThreadedExecutor(num_threads=threads)
+        self.executor = SingleThreadedExecutor() if threads == 1 else MultiThreadedExecutor(num_threads=threads)
         for node in nodes:
             self.executor.add_node(node)
         self._thread = threading.Thread(target=self._spin, daemon=True, name="rclpy-spin")

@@ -17,6 +17,7 @@ from typing import Any
 from geometry_msgs.msg import Point, TransformStamped
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
@@ -111,6 +112,9 @@ class SimBridgeNode(Node):
         if task:
             self.episode = TASKS[task].sample(self.sim, seed, template or None)
             self.oracle_pub.publish(String(data=oracle_plan(self.sim, self.episode)[0]))
+            # the new scene's frame goes out only once the oracle readers hold its program, so a request
+            # grounded on that frame cannot meet the previous scene's program
+            self.oracle_pub.wait_for_all_acked(Duration(seconds=1.0))
         else:
             self.episode = None
             self.sim.reset(seed)
