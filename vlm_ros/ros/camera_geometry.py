@@ -17,7 +17,6 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from vlm_ros.core.types import RGBDFrame
 from vlm_ros.geometry.camera_pose_source import CameraPose, CameraPoseResolver, ResolvedPose
 from vlm_ros.geometry.tf_buffer import TransformBuffer, TransformLookupError
-from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.ros.msg_conversion import transform_msg_to_matrix
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -110,9 +109,10 @@ class Tf2RosLookup:
 class CameraGeometry:
     """Subscribes to the transform sources and answers 'camera→base for this frame'."""
 
-    def __init__(self, node: Any, params: dict[str, Any], callback_group: Any = None,
+    def __init__(self, node: Any, params: dict[str, Any], parameter_pose: np.ndarray, callback_group: Any = None,
                  wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]] = _unguarded):
-        """wrap(name, callback): e.g. the node's CallbackGuard.wrap, so no callback can kill the node."""
+        """parameter_pose: camera_to_base as a matrix, checked on configure (the fallback when tf and camera_pose
+        have nothing). wrap(name, callback): e.g. the node's CallbackGuard.wrap, so no callback can kill the node."""
         self._node = node
         self._listener: WheelTfListener | None = None
         tf = None
@@ -125,12 +125,6 @@ class CameraGeometry:
                 self._listener = WheelTfListener(node, tf, wrap)
                 kind = "vlm_ros tf buffer (tf2_ros not installed)"
             node.get_logger().info(f"camera→base from /tf via {kind}, else camera_pose, else camera_to_base")
-        try:
-            parameter_pose = pose_to_matrix(params["camera_to_base"])
-        except ValueError as error:  # NaN/inf, zero or non-unit: say which, and do not activate on it
-            node.get_logger().error(f"camera_to_base parameter rejected: {error}; the node stays inactive")
-            self.close()
-            raise
         self.resolver = CameraPoseResolver(
             params["base_frame"], parameter_pose, tf, params["tf_timeout_s"],
             parameter_is_default=[float(v) for v in params["camera_to_base"]] == IDENTITY)

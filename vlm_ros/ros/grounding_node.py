@@ -28,6 +28,7 @@ from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
+from vlm_ros.grounding.input_checks import check_stamp
 from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
 from vlm_ros.remote.factory import remote_config
 from vlm_ros.ros.callback_guard import CallbackGuard
@@ -116,7 +117,8 @@ class GroundingNode(LifecycleNode):
                              raw=True)
             camera.subscribe(self, CameraInfo, "camera_info", guard("camera_info", self.cache.add_camera_info),
                              CAMERA_QOS)
-            self.camera_geometry = CameraGeometry(self, p, group, guard)  # /tf, /tf_static, camera_pose, parameter
+            self.camera_geometry = CameraGeometry(  # /tf, /tf_static, camera_pose, parameter
+                self, p, self.pipeline.projector.camera_to_base, group, guard)
             self.create_subscription(String, "instruction", guard("instruction", self._on_instruction), 10,
                                      callback_group=group)
             if p["backend"] == "oracle":
@@ -137,11 +139,15 @@ class GroundingNode(LifecycleNode):
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
         if getattr(self, "execution", None) is not None:
             self.execution.forwarder.stop_all("node deactivated")  # nothing keeps moving for a node that left
+        self._destroy_active_entities()
+        self.get_logger().info("inactive: subscriptions, services and actions removed")
+        return super().on_deactivate(state)
+
+    def _destroy_active_entities(self) -> None:
+        """What activate created: subscriptions, services, actions, and the tf listener's own node and thread."""
         self.camera_topics.clear()
         self._close_camera_geometry()
         self._active.destroy()
-        self.get_logger().info("inactive: subscriptions, services and actions removed")
-        return super().on_deactivate(state)
 
     def _close_camera_geometry(self) -> None:
         geometry = getattr(self, "camera_geometry", None)
@@ -158,14 +164,12 @@ class GroundingNode(LifecycleNode):
         return SUCCESS
 
     def on_shutdown(self, state: State) -> TransitionCallbackReturn:
-        self._close_camera_geometry()
-        self._active.destroy()
+        self._destroy_active_entities()
         return self.on_cleanup(state)
 
     def on_error(self, state: State) -> TransitionCallbackReturn:
         self.get_logger().error(f"lifecycle error in state {state.label}; cleaning up")
-        self._close_camera_geometry()
-        self._active.destroy()
+        self._destroy_active_entities()
         return self.on_cleanup(state)
 
     def destroy_node(self) -> None:
@@ -205,8 +209,7 @@ class GroundingNode(LifecycleNode):
         new enough arrives, the stale frame is returned and the pipeline reports its age.
         The deadline counts from when the request arrived, so time spent queued is not waited twice.
         """
-        self.camera_topics.drain()
-        raw = self.cache.latest()
+        raw = self._latest_frame()
         max_age_s = self.params["max_frame_age_s"]
         explicit = bool(not_before_ns)
         if not explicit:
@@ -225,15 +228,24 @@ class GroundingNode(LifecycleNode):
                 raise InputError(f"No camera frame stamped at or after {not_before_ns / 1e9:.3f} s arrived "
                                  f"within {self.params['frame_wait_s']:.1f} s.")
             time.sleep(0.01)
-            self.camera_topics.drain()
-            raw = self.cache.latest()
+            raw = self._latest_frame()
         return raw
 
+    def _latest_frame(self):
+        """Take what the camera readers hold (pulled_topics), then the newest pair in the cache."""
+        self.camera_topics.drain()
+        return self.cache.latest()
+
     def _camera_stamps_are_broken(self, raw) -> bool:
-        """The newest image is stamped 0 or beyond max_clock_skew_s ahead: the next frames will be the same."""
-        now_ns = self.get_clock().now().nanoseconds
-        newest = stamp_ns(raw.image)
-        return bool(now_ns) and (newest == 0 or newest - now_ns > self.params["max_clock_skew_s"] * 1e9)
+        """The newest image is stamped 0 or beyond max_clock_skew_s ahead: the next frames will be the same.
+
+        The pipeline's own stamp check, without its age limit (age is what waiting can cure).
+        """
+        try:
+            check_stamp(stamp_ns(raw.image), self.get_clock().now().nanoseconds, 0.0, self.params["max_clock_skew_s"])
+        except InputError:
+            return True
+        return False
 
     def ground(self, instruction: str, not_before: int | Time = 0, deadline: float | None = None) -> Plan:
         """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers.
