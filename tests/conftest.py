@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from vlm_ros.ros.dds_profile import use_large_data_profile
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
@@ -16,3 +18,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Camera-sized frames need Fast DDS's large shared-memory segment, in tests as in use (vlm_ros.ros.dds_profile).
 use_large_data_profile()
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def ros_context():
+    """rclpy initialised for one module's in-process graph (`pytest.mark.usefixtures("ros_context")`)."""
+    import rclpy
+
+    rclpy.init()
+    yield
+    rclpy.shutdown()

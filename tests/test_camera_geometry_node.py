@@ -9,30 +9,21 @@ import time
 import cv2
 import numpy as np
 import pytest
-import rclpy
 from geometry_msgs.msg import TransformStamped
 from sensor_msgs.msg import Image
 
 from tests.ros_graph import ANYWHERE, HEIGHT, WIDTH, camera_info, grounding_graph
 from vlm_ros.geometry.transforms import matrix_to_pose, transform_point
+from vlm_ros.qa.model_outputs import downward_camera
 from vlm_ros.ros.camera_geometry import LATCHED
 from vlm_ros.ros.image_conversion import image_to_numpy
 from vlm_ros_interfaces.msg import ActionPlan
 
-pytestmark = pytest.mark.ros
+pytestmark = [pytest.mark.ros, pytest.mark.usefixtures("ros_context")]
 
-DOWN = np.eye(4)  # camera 0.8 m above (0.5, 0, 0) looking straight down
-DOWN[:3, :3] = [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]
-DOWN[:3, 3] = [0.5, 0.0, 0.8]
+DOWN = downward_camera()  # 0.8 m above (0.5, 0, 0), looking straight down
 PIXEL = (8.0, 6.0)  # near a corner, where distortion matters most
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ros_context():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 @pytest.fixture

@@ -106,15 +106,6 @@ def test_cuda_without_a_gpu_is_a_clear_error(tiny_root):
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def ros_context():
-    import rclpy
-
-    rclpy.init()
-    yield
-    rclpy.shutdown()
-
-
 @pytest.mark.ros
 @pytest.mark.parametrize("family", NATIVE)
 def test_node_survives_20_garbage_answers(family, tiny_root, ros_context):

@@ -8,30 +8,20 @@ import time
 
 import numpy as np
 import pytest
-import rclpy
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
 from tests.ros_graph import HEIGHT, WIDTH, camera_info, grounding_graph
 from vlm_ros.geometry.transforms import matrix_to_pose
+from vlm_ros.qa.model_outputs import downward_camera
 from vlm_ros.ros.image_conversion import numpy_to_image, rgb8_to_compressed
 from vlm_ros_interfaces.msg import ActionPlan
 
-pytestmark = pytest.mark.ros
+pytestmark = [pytest.mark.ros, pytest.mark.usefixtures("ros_context")]
 
-# Camera 0.8 m above (0.5, 0, 0) looking straight down, image top toward +x (away from the robot).
-DOWN = np.eye(4)
-DOWN[:3, :3] = [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]
-DOWN[:3, 3] = [0.5, 0.0, 0.8]
+DOWN = downward_camera()  # 0.8 m above (0.5, 0, 0), looking straight down
 PROGRAM = "pick(red block) @ (32, 24) ; place(left side) @ (10, 10)"
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ros_context():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from vlm_ros.ros.lazy_message import LazyMessage, cdr_stamp_ns
 from vlm_ros.ros.msg_conversion import time_msg
 from vlm_ros_interfaces.msg import ActionPlan
 
-graph, ros_context, rgb, depth = base.graph, base.ros_context, base.rgb, base.depth  # the node tests' fixtures
+pytestmark = pytest.mark.usefixtures("ros_context")  # the graph tests need rclpy; it was an autouse import
+graph, rgb, depth = base.graph, base.rgb, base.depth  # the node tests' fixture and frames
 
 
 @pytest.mark.parametrize("stamp", [0, 1, 1_700_000_000_123_456_789, 2**31 * 1_000_000_000 - 1])

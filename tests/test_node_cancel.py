@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 import pytest
-import rclpy
 from action_msgs.msg import GoalStatus, GoalStatusArray
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
@@ -28,16 +27,9 @@ from vlm_ros_interfaces.action import ExecuteInstruction, ExecutePlan
 from vlm_ros_interfaces.msg import StepResult
 from vlm_ros_interfaces.srv import ResetScene
 
-pytestmark = [pytest.mark.ros, pytest.mark.sim]
+pytestmark = [pytest.mark.ros, pytest.mark.sim, pytest.mark.usefixtures("ros_context")]
 _names = itertools.count()
 PROGRAM = "pick(red block) @ (32, 24) ; place(left side) @ (10, 10)"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ros_context():
-    rclpy.init()
-    yield
-    rclpy.shutdown()
 
 
 def wait(future, timeout: float = 60.0):

@@ -20,8 +20,8 @@ from vlm_ros.ros.msg_conversion import time_msg
 from vlm_ros_interfaces.msg import ActionPlan
 from vlm_ros_interfaces.srv import GroundInstruction
 
-pytestmark = pytest.mark.ros
-graph, ros_context, rgb, depth = base.graph, base.ros_context, base.rgb, base.depth  # the node tests' fixtures
+pytestmark = [pytest.mark.ros, pytest.mark.usefixtures("ros_context")]
+graph, rgb, depth = base.graph, base.rgb, base.depth  # the node tests' fixture and frames
 
 
 def call_many(user, count: int, timeout: float = 60.0, not_before_ns: int = 0, then=None):

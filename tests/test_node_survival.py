@@ -17,8 +17,8 @@ from tests.ros_graph import camera_info
 from vlm_ros.ros.grounding_node import LATCHED
 from vlm_ros_interfaces.msg import ActionPlan
 
-pytestmark = pytest.mark.ros
-ros_context, rgb, depth = base.ros_context, base.rgb, base.depth  # the node tests' fixtures
+pytestmark = [pytest.mark.ros, pytest.mark.usefixtures("ros_context")]
+rgb, depth = base.rgb, base.depth  # the node tests' frames
 HUGE_PIXEL = "pick(red block) @ (32, 24) ; place(left side) @ (99999999999, 10)"  # beyond int32
 
 

@@ -14,6 +14,7 @@ from vlm_ros.core.types import CameraIntrinsics, PlanStatus, RGBDFrame
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.pipeline import GroundingPipeline, PipelineConfig
 from vlm_ros.grounding.test_backend import FixedProgramTestGrounder
+from vlm_ros.qa.model_outputs import downward_camera
 from vlm_ros.remote.client import RemoteConfig, RemoteGrounder
 from vlm_ros.remote.fallback import FallbackGrounder
 from vlm_ros.remote.image_codec import decode_image, encode_image
@@ -22,9 +23,7 @@ W, H = 64, 48
 PROGRAM = "pick(red block) @ (32, 24) ; place(left side) @ (10, 10)"
 TIMEOUT_S, RETRIES = 0.6, 1
 SLACK_S = 0.5  # backoff (0.05 s) + encoding + thread scheduling on a loaded machine
-DOWN = np.eye(4)
-DOWN[:3, :3] = [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]
-DOWN[:3, 3] = [0.5, 0.0, 0.8]
+DOWN = downward_camera()  # 0.8 m above (0.5, 0, 0), looking straight down
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,11 @@ def located_box(label: str, box: Sequence[float], size: Size) -> Located:
     return Located(label.strip(), ((x0 + x1) / 2.0, (y0 + y1) / 2.0), (x0, y0, x1, y1))
 
 
+def answer_box(point: Sequence[float], box: Sequence[float] | None) -> tuple[float, float, float, float]:
+    """The box to write in a box-only syntax (oracle answers): the object's box, else the point as a 0-size box."""
+    return tuple(box) if box is not None else (point[0], point[1], point[0], point[1])
+
+
 def check_size(image_size: Sequence[int]) -> Size:
     width, height = (int(v) for v in image_size)
     if width <= 0 or height <= 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from vlm_ros.families.base import FamilyAdapter, Frame, Located, Size, located_box
+from vlm_ros.families.base import FamilyAdapter, Frame, Located, Size, answer_box, located_box
 
 _BOX = re.compile(r"([^<]*)<loc_(\d+)>\s*<loc_(\d+)>\s*<loc_(\d+)>\s*<loc_(\d+)>")
 _MARKERS = re.compile(r"</?s>|<pad>|<unk>")
@@ -36,7 +36,7 @@ class Florence2(FamilyAdapter):
 
     def format_answer(self, label, point, box, image_size, processed_size=None) -> str:
         w, h = image_size
-        x0, y0, x1, y1 = box if box is not None else (point[0], point[1], point[0], point[1])
+        x0, y0, x1, y1 = answer_box(point, box)
 
         def loc(v: float, n: int) -> str:
             return f"<loc_{min(max(int(v / n * 1000), 0), 999)}>"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from vlm_ros.families.base import FamilyAdapter, Frame, Located, Size, located_box
+from vlm_ros.families.base import FamilyAdapter, Frame, Located, Size, answer_box, located_box
 from vlm_ros.families.jsonish import numbers
 
 _REF_BOX = re.compile(r"(?:<ref>(.*?)</ref>)?\s*<box>(.*?)</box>", re.S)
@@ -36,7 +36,7 @@ class InternVL(FamilyAdapter):
 
     def format_answer(self, label, point, box, image_size, processed_size=None) -> str:
         w, h = image_size
-        x0, y0, x1, y1 = box if box is not None else (point[0], point[1], point[0], point[1])
+        x0, y0, x1, y1 = answer_box(point, box)
         v = [round(x0 * 1000 / w), round(y0 * 1000 / h), round(x1 * 1000 / w), round(y1 * 1000 / h)]
         return f"<ref>{label}</ref><box>[[{', '.join(map(str, v))}]]</box>"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from vlm_ros.families.base import FamilyAdapter, Frame, Located, Size, located_box
+from vlm_ros.families.base import FamilyAdapter, Frame, Located, Size, answer_box, located_box
 
 _DETECT = re.compile(r"<loc(\d{4})>\s*<loc(\d{4})>\s*<loc(\d{4})>\s*<loc(\d{4})>\s*(?:<seg\d{3}>\s*)*([^;<>]*)")
 
@@ -32,7 +32,7 @@ class PaliGemma(FamilyAdapter):
 
     def format_answer(self, label, point, box, image_size, processed_size=None) -> str:
         w, h = image_size
-        x0, y0, x1, y1 = box if box is not None else (point[0], point[1], point[0], point[1])
+        x0, y0, x1, y1 = answer_box(point, box)
 
         def loc(v: float, n: int) -> str:
             return f"<loc{min(max(round(v / n * 1024), 0), 1023):04d}>"
