@@ -10,11 +10,11 @@ import pytest
 from action_msgs.msg import GoalStatus
 from rclpy.parameter import Parameter
 
-from tests.test_node_cancel import SilentExecutor, User, grounding_node, ros_context, spin, wait  # noqa: F401
+from tests.test_node_cancel import SilentExecutor, User, grounding_node, spin, wait
 from tests.test_speech_node import Listener
 from vlm_ros.speech.synth import espeak_available, spoken_clip
 
-pytestmark = [pytest.mark.ros,
+pytestmark = [pytest.mark.ros, pytest.mark.usefixtures("ros_context"),
               pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed; no speech to test with")]
 
 
