@@ -104,3 +104,41 @@ def test_the_grounder_locator_repoints_at_a_dropped_block(cell):
     assert finding.object_position is not None, finding.message
     block = sim.find(plan.steps[0].target_label)[0].position()
     assert np.hypot(*(finding.object_position[:2] - block[:2])) < 0.02  # it found the block, where it lies
+
+
+def test_blocks_piled_in_a_bowl_count_as_all_in_it(cell):
+    """"put all the red blocks in the bowl": the lower block of a flat pile is hidden by the upper one,
+    so the verifier counts the pile by its height; a lone block on the floor stays one block."""
+    import pybullet as p
+
+    sim, verifier = cell
+    sim.reset(420000, blocks=["red", "red"], bowls=["green"])
+    bowl = sim.find("green bowl")[0]
+    floor = bowl.top_point()
+    lower, upper = sim.find("red block")
+    for index, block in enumerate((lower, upper)):
+        z = floor[2] + block.size * (index + 0.5) + 0.001
+        p.resetBasePositionAndOrientation(block.body_id, [floor[0], floor[1], z], [0, 0, 0, 1],
+                                          physicsClientId=sim.client)
+    sim.step(240)
+    steps = []
+    for _ in range(2):
+        steps += [Primitive(PrimitiveType.PICK, "red block"),
+                  Primitive(PrimitiveType.PLACE, "green bowl", position=floor.copy())]
+    goals = goals_of(Plan("put all the red blocks in the green bowl", PlanStatus.OK, "", steps))
+    verification = verifier.verify(sim.render(), goals)
+    assert verification.verified, verification.message
+    assert TASKS["put-all-color-in-bowl"]._judge(sim, _pile_episode(sim, bowl, (lower, upper)))[0]
+    # the upper block moved off the pile onto the table: one in, one out, and the verdict says so
+    p.resetBasePositionAndOrientation(upper.body_id, [floor[0] + 0.2, floor[1], upper.size / 2 + 0.001],
+                                      [0, 0, 0, 1], physicsClientId=sim.client)
+    sim.step(240)
+    verification = verifier.verify(sim.render(), goals)
+    assert verification.checked and not verification.verified, verification.message
+
+
+def _pile_episode(sim, bowl, blocks):
+    from vlm_ros.sim.tasks import Episode
+
+    return Episode("put-all-color-in-bowl", 0, "", "", blocks[0].label, bowl.label,
+                   [b.body_id for b in blocks], bowl.body_id)

@@ -33,6 +33,7 @@ class Tolerances:
 
     block_size: float = 0.04  # edge of the objects that are picked
     bowl_diameter: float = 0.14  # outer
+    bowl_floor: float = 0.006  # thickness of a bowl's floor: a block in a bowl stands this high
     location_radius: float = 0.04  # a block this close to a named location is at it
 
     @property
@@ -255,6 +256,8 @@ class Verifier:
         for point in sorted(objects, key=lambda o: float(np.hypot(*(o[:2] - target[:2])))):
             if all(np.hypot(*(point[:2] - d[:2])) > 0.75 * self.tolerances.block_size for d in distinct):
                 distinct.append(point)
+        if goal.relation == IN:  # blocks piled in a bowl hide the ones below: count them by height
+            distinct = [d for d in distinct for _ in range(self.layers(d))]
         findings = []
         for index, g in enumerate(goals):
             if index >= len(distinct):
@@ -266,6 +269,14 @@ class Verifier:
                        else f"the {g.obj} is not {g.relation} the {g.target}: {why}")
             findings.append(Finding(g, ok, message, distinct[index], target, distance, limit))
         return findings
+
+    def layers(self, block_top: np.ndarray) -> int:
+        """How many blocks lie flat in a pile whose top is at this height (>= 1): a top within a quarter
+        edge of a whole number of edges above a bowl's floor. A block tilted on a rim is not a pile."""
+        tol = self.tolerances
+        height = float(block_top[2]) - self.table_height - tol.bowl_floor
+        count = int(round(height / tol.block_size))
+        return count if count > 1 and abs(height - count * tol.block_size) <= tol.height else 1
 
     def verify(self, frame: RGBDFrame | None, goals: list[Goal], attempt: int = 1) -> Verification:
         """Check every goal on `frame` (taken after the last step)."""
