@@ -145,3 +145,32 @@ def test_launch_file_plays_a_wav_into_the_instruction_topic(tmp_path):
             executor.stop()
             user.destroy_node()
     assert heard == ["pick up the red block and put it in the green bowl"]
+
+
+def test_confirm_asks_on_speech_prompt_and_publishes_after_yes(graph):
+    """confirm: true: the command is asked about on speech_prompt; only the yes publishes it."""
+    from vlm_ros.ros.speech_node import SpeechNode
+
+    node = SpeechNode(namespace="/speech_c", parameter_overrides=[
+        Parameter("source", value="topic"), Parameter("confirm", value=True)])
+    executor = spin_in_background(node, threads=2)
+    user = Listener("/speech_c", serve_stop=False)
+    user_executor = spin_in_background(user, threads=2)
+    try:
+        assert user.wait_for(lambda: user.audio_pub.get_subscription_count() > 0, 10)
+        assert user.wait_for(lambda: node.count_subscribers("speech_prompt") > 0, 10)
+        clip = spoken_clip("put the blue cube in the yellow bowl", "en-us", 160)
+        user.play(clip.samples, clip.sample_rate)
+        question = "Did you say: put the blue cube in the yellow bowl? Say yes or no."
+        assert user.wait_for(lambda: question in user.prompts, 30), (user.prompts, user.statuses)
+        assert user.statuses[-1]["status"] == "confirm" and user.instructions == []
+        yes = spoken_clip("yes", "en-us", 160)
+        user.play(yes.samples, yes.sample_rate)
+        assert user.wait_for(lambda: user.instructions, 30), user.statuses
+        assert user.instructions == ["put the blue cube in the yellow bowl"]
+        assert user.statuses[-1]["status"] == "ok" and "confirmed" in user.statuses[-1]["reason"]
+    finally:
+        user_executor.stop()
+        executor.stop()
+        user.destroy_node()
+        node.destroy_node()

@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vocabulary", default=r.object_vocabulary_file,
                    help="object vocabulary file, one object per line (open-vocabulary grammar)")
     p.add_argument("--wake-phrase", default="", help="only commands that start with it count (e.g. robot)")
+    p.add_argument("--confirm", action="store_true",
+                   help="confirmation turn: a command counts only when a yes follows it (in the file or on the mic)")
     p.add_argument("--vad", default=e.vad, choices=("silero", "energy", "webrtc"))
     p.add_argument("--end-silence-ms", type=float, default=e.end_silence_ms)
     p.add_argument("--all", action="store_true", help="also print utterances that were not understood")
@@ -62,7 +64,7 @@ def _make_pipeline(args: argparse.Namespace):
         "backend": args.backend, "model_path": args.model_path, "grammar_path": args.grammar,
         "object_vocabulary_file": args.vocabulary, "wake_phrase": args.wake_phrase,
         "min_confidence": args.min_confidence, "require_grammar": not args.no_grammar_check,
-        "vad": args.vad, "end_silence_ms": args.end_silence_ms}))
+        "vad": args.vad, "end_silence_ms": args.end_silence_ms, "confirm": args.confirm}))
 
 
 def _print(rec, args: argparse.Namespace) -> None:
@@ -92,6 +94,7 @@ def _listen_wav(pipeline, args: argparse.Namespace) -> int:
 
 
 def _listen_mic(pipeline, args: argparse.Namespace) -> int:
+    from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION
     from vlm_ros.speech.sources import Microphone
 
     heard = 0
@@ -104,6 +107,8 @@ def _listen_mic(pipeline, args: argparse.Namespace) -> int:
                     heard += rec.instruction is not None
                     if rec.instruction is not None or args.all or args.json:
                         _print(rec, args)
+                    elif rec.status == AWAITING_CONFIRMATION:
+                        print(f"did you say: {rec.text}? (say yes or no)", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         pass
     return 0 if heard else 1

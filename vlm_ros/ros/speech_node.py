@@ -25,7 +25,7 @@ from vlm_ros.ros.spin import spin_node
 from vlm_ros.speech.audio import AudioChunk, decode_pcm, read_wav
 from vlm_ros.speech.builder import build_pipeline
 from vlm_ros.speech.config import SpeechConfig, from_flat, parameters
-from vlm_ros.speech.pipeline import Recognition, SpeechPipeline, nothing_heard
+from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, Recognition, SpeechPipeline, nothing_heard
 from vlm_ros.speech.prompts import PromptSpeaker, is_stop_command, prompt_for
 from vlm_ros.speech.sources import Microphone, chunked
 from vlm_ros_interfaces.msg import AudioData
@@ -54,6 +54,7 @@ class SpeechNode(Node):
         self._mic: Microphone | None = None
         self._wav: AudioChunk | None = None
         self.pipeline: SpeechPipeline | None = None
+        self._asked_at = 0.0  # time.monotonic() of the last confirmation question
         try:
             self.pipeline = self._make_pipeline()
             self._start_source()
@@ -132,6 +133,8 @@ class SpeechNode(Node):
             except queue.Empty:  # the audio stopped mid-utterance (topic publisher went quiet)
                 if self.pipeline.in_speech:
                     self._report(self.pipeline.flush())
+                elif self._question_lapsed():
+                    self._report([self.pipeline.lapse()])
                 continue
             if item is END_OF_FILE:
                 results = self.pipeline.flush()
@@ -147,8 +150,17 @@ class SpeechNode(Node):
             heard_in_file += len(results)
             self._report(results)
 
+    def _question_lapsed(self) -> bool:
+        """A confirmation question outlived its timeout while no audio came (a quiet topic source):
+        the pipeline's stream clock stands still then, so the wall clock decides."""
+        assert self.pipeline is not None
+        return (self.pipeline.pending is not None
+                and time.monotonic() - self._asked_at > self.config.interaction.confirm_timeout_s)
+
     def _report(self, results: list[Recognition]) -> None:
         for rec in results:
+            if rec.status == AWAITING_CONFIRMATION:
+                self._asked_at = time.monotonic()
             if is_stop_command(rec):
                 self._call_stop(rec)
             elif rec.instruction is not None:

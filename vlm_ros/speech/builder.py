@@ -14,7 +14,8 @@ def build_pipeline(config: SpeechConfig) -> SpeechPipeline:
 
     Raises GrammarError/ModelLoadError/InputError with a sentence a person understands.
     """
-    r, wake = config.recognizer, config.interaction.wake_phrase
-    grammar = CommandGrammar.build(r.grammar_path, r.object_vocabulary_file, wake)
+    r, talk = config.recognizer, config.interaction
+    grammar = CommandGrammar.build(r.grammar_path, r.object_vocabulary_file, talk.wake_phrase)
     return SpeechPipeline(make_recognizer(r, grammar, config.frontend), grammar, config.decision,
-                          config.endpoint, config.frontend, wake)
+                          config.endpoint, config.frontend, talk.wake_phrase,
+                          talk.confirm_timeout_s if talk.confirm else 0.0)

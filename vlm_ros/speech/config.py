@@ -110,6 +110,10 @@ class InteractionConfig:
 
     wake_phrase: str = setting("", "When set (e.g. robot), only commands that start with it are published "
                                "(\"robot, put the red block in the green bowl\"); stop is always heard.")
+    confirm: bool = setting(False, "Confirmation turn: ask \"Did you say: <command>?\" on speech_prompt and "
+                            "publish the command only after a yes heard within confirm_timeout_s (no, silence or "
+                            "anything else: nothing moves). Stop is always heard and never asked about.")
+    confirm_timeout_s: float = setting(6.0, "How long the confirmation question waits for its yes (s).", 1.0, 60.0)
     speak_prompts: bool = setting(False, "Speak the prompts published on speech_prompt with espeak-ng.")
     prompt_voice: str = setting("en-us", "espeak-ng voice for spoken prompts.")
     stop_service: str = setting("stop", "std_srvs/Trigger service called when \"stop\" is heard (cancels the "

@@ -21,9 +21,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from vlm_ros.speech.audio import AudioChunk
 from vlm_ros.speech.degrade import Condition
 from vlm_ros.speech.pipeline import OK, Recognition, SpeechPipeline
-from vlm_ros.speech.testset import NON_COMMANDS, command_subset, make_clip
+from vlm_ros.speech.testset import NON_COMMANDS, clip_seed, command_subset, make_clip
 from vlm_ros.speech.voices import ENGINES, missing_engines, voices
 
 DEFAULT_NOISE = "white:20,pink:20,white:10,pink:10,reverb"
@@ -37,6 +40,7 @@ class Trial:
     command: bool  # True: a command (scored for accuracy); False: a non-command (scored for false accepts)
     heard: Recognition
     correct: bool  # command heard as itself / non-command not published
+    reply: str = ""  # with the confirmation turn: what was said after the question ("" = nothing)
 
     @property
     def engine(self) -> str:
@@ -93,13 +97,18 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
     for condition in conditions:
         for voice in voice_list:
             for text in texts:
-                results = hear(pipeline, make_clip(text, voice, condition, speed, prefix))
+                clip = make_clip(text, voice, condition, speed, prefix)
+                reply = ""
+                if pipeline.answer_grammar is not None:  # the confirmation turn: what is said after the question
+                    reply = reply_to_question(text, command)
+                    clip = then(clip, make_clip(reply, voice, condition, speed) if reply else None)
+                results = hear(pipeline, clip)
                 heard = _best(results)
                 if command:
                     correct = heard.status == OK and same(pipeline, heard.text, text)
                 else:
                     correct = not any(r.status == OK for r in results)
-                trial = Trial(text, voice, condition.name, command, heard, correct)
+                trial = Trial(text, voice, condition.name, command, heard, correct, reply)
                 report.trials.append(trial)
                 if log:
                     with open(log, "a") as f:
@@ -108,9 +117,26 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
     return report
 
 
+def reply_to_question(text: str, command: bool) -> str:
+    """What the speaker says after "Did you say ...?": yes to a command they gave; to a sentence that
+    was no command, by turns nothing (they were not talking to the robot), "no", or more talk (the
+    next non-command sentence), the last two being what a forced "yes" would have to come from."""
+    if command:
+        return "yes"
+    more_talk = NON_COMMANDS[(NON_COMMANDS.index(text) + 1) % len(NON_COMMANDS)] if text in NON_COMMANDS else "no"
+    return ("", "no", more_talk)[clip_seed(text) % 3]
+
+
+def then(first: AudioChunk, second: AudioChunk | None) -> AudioChunk:
+    """`first` followed by `second` as one stream (the same rate)."""
+    if second is None:
+        return first
+    return AudioChunk(np.concatenate([first.samples, second.samples]), first.sample_rate)
+
+
 def trial_json(t: Trial) -> str:
     return json.dumps({"said": t.said, "voice": t.voice, "condition": t.condition, "command": t.command,
-                       "correct": t.correct, **t.heard.to_dict()})
+                       "correct": t.correct, "reply": t.reply, **t.heard.to_dict()})
 
 
 def hear(pipeline: SpeechPipeline, clip) -> list[Recognition]:
@@ -209,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="use every k-th command only, plus go home / stop / open the gripper (0/1: all)")
     parser.add_argument("--non-commands", type=int, default=1, help="use every k-th non-command (0: none)")
     parser.add_argument("--wake-phrase", default="", help="speak commands after it and require it (e.g. robot)")
+    parser.add_argument("--confirm", action="store_true", help="the confirmation turn: 'yes' is said after each "
+                        "command; after a non-command nothing, 'no', or more talk, by turns")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a speech parameter, e.g. --set vad=energy (YAML value)")
     parser.add_argument("--jobs", type=int, default=1, help="conditions evaluated in parallel processes")
@@ -238,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         engines = [e for e in engines if e not in missing]
     conditions = [Condition("clean")] + [Condition.parse(c) for c in args.noise.split(",") if c]
     overrides = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
+    if args.confirm:
+        overrides["confirm"] = True
     if args.min_confidence is not None:
         overrides["min_confidence"] = args.min_confidence
     cmds = command_subset(args.commands)
@@ -251,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"command accuracy {report.accuracy():.1%} over {n} clips ({len(cmds)} commands × "
           f"{len(voices(engines))} voices × {len(conditions)} conditions); non-commands published "
           f"{report.false_accept_rate():.2%} ({k - sum(t.correct for t in report.non_commands())}/{k}); "
-          f"{report.seconds:.0f} s" + (f"; wake phrase {args.wake_phrase!r}" if args.wake_phrase else ""),
+          f"{report.seconds:.0f} s" + (f"; wake phrase {args.wake_phrase!r}" if args.wake_phrase else "")
+          + ("; confirmation turn" if args.confirm else ""),
           file=sys.stderr)
     return 0
 

@@ -18,6 +18,7 @@ from vlm_ros.speech.asr.base import Recognizer
 from vlm_ros.speech.audio import AudioChunk, dither, resample
 from vlm_ros.speech.commands import normalize
 from vlm_ros.speech.config import DecisionConfig, EndpointConfig, FrontEndConfig
+from vlm_ros.speech.confirmation import PendingCommand, answer_grammar, answer_kind
 from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
 from vlm_ros.speech.frontend import FrontEnd
 from vlm_ros.speech.grammar import CommandGrammar
@@ -25,13 +26,16 @@ from vlm_ros.speech.grammar import CommandGrammar
 OK = "ok"
 NOT_UNDERSTOOD = "not_understood"
 LOW_CONFIDENCE = "low_confidence"
+AWAITING_CONFIRMATION = "confirm"  # a command heard and asked about ("Did you say ...?"); not published yet
+DECLINED = "declined"  # the answer was no
+NOT_CONFIRMED = "not_confirmed"  # no yes within confirm_timeout_s
 
 
 @dataclass
 class Recognition:
     """One utterance's outcome; published as JSON on speech_status and printed by `listen --json`."""
 
-    status: str  # ok | not_understood | low_confidence
+    status: str  # ok | not_understood | low_confidence | confirm | declined | not_confirmed
     text: str  # what was heard (normalised words); "" when nothing
     confidence: float  # 0..1
     program: str = ""  # canonical command, e.g. "pick(red block) ; place(green bowl)"; "" if not parsed
@@ -114,9 +118,14 @@ class SpeechPipeline:
 
     def __init__(self, recognizer: Recognizer, grammar: CommandGrammar,
                  decision: DecisionConfig | None = None, endpoint: EndpointConfig | None = None,
-                 frontend: FrontEndConfig | None = None, wake_phrase: str = ""):
+                 frontend: FrontEndConfig | None = None, wake_phrase: str = "", confirm_timeout_s: float = 0.0):
+        """confirm_timeout_s > 0: the confirmation turn (confirmation.py): commands are asked about and
+        published only after a yes heard within that many seconds of stream time."""
         self.recognizer = recognizer
         self.grammar = grammar
+        self.confirm_timeout_s = confirm_timeout_s
+        self.answer_grammar = answer_grammar(grammar) if confirm_timeout_s > 0 else None
+        self.pending: PendingCommand | None = None
         self.decision = decision or DecisionConfig()
         self.endpoint_config = endpoint or EndpointConfig()
         self.frontend = FrontEnd(frontend or FrontEndConfig())
@@ -132,16 +141,31 @@ class SpeechPipeline:
         if self._endpointer is None:
             self._endpointer = Endpointer(self.endpoint_config, chunk.sample_rate)
         segments = self._endpointer.feed(chunk.samples)
-        return out + [self.recognize_segment(s) for s in segments]
+        out += [self.recognize_segment(s) for s in segments]
+        now_s = self._stream_offset_s + self._endpointer.seconds_seen
+        if self.pending is not None and now_s > self.pending.deadline_s and not self._endpointer.in_speech:
+            out.append(self.lapse())
+        return out
 
     def flush(self) -> list[Recognition]:
-        """End of stream: recognise an utterance still open."""
-        if self._endpointer is None:
-            return []
-        endpointer, self._endpointer = self._endpointer, None
-        segments = endpointer.flush()
-        self._stream_offset_s += endpointer.seconds_seen
-        return [self.recognize_segment(s) for s in segments]
+        """End of stream: recognise an utterance still open; a question still unanswered lapses."""
+        out: list[Recognition] = []
+        if self._endpointer is not None:
+            endpointer, self._endpointer = self._endpointer, None
+            segments = endpointer.flush()
+            self._stream_offset_s += endpointer.seconds_seen
+            out = [self.recognize_segment(s) for s in segments]
+        if self.pending is not None:
+            out.append(self.lapse())
+        return out
+
+    def lapse(self) -> Recognition:
+        """End the pending question unanswered (its time ran out): nothing is published."""
+        pending, self.pending = self.pending, None
+        assert pending is not None
+        return Recognition(NOT_CONFIRMED, pending.text, pending.confidence, pending.program,
+                           f"no yes within {self.confirm_timeout_s:g} s of the question; nothing was done",
+                           pending.asked_at_s, pending.asked_at_s, self.recognizer.name)
 
     @property
     def in_speech(self) -> bool:
@@ -151,8 +175,11 @@ class SpeechPipeline:
         rec = self.recognize(segment.samples, segment.sample_rate, segment.noise)
         rec.start_s = self._stream_offset_s + segment.start_s
         rec.end_s = self._stream_offset_s + segment.end_s
-        if segment.truncated and rec.status == OK:
+        if segment.truncated and rec.status in (OK, AWAITING_CONFIRMATION):
             rec.reason = "utterance was cut at max_speech_s"
+        if rec.status == AWAITING_CONFIRMATION:
+            self.pending = PendingCommand(rec.text, rec.program, rec.confidence, rec.end_s,
+                                          rec.end_s + self.confirm_timeout_s)
         return rec
 
     def recognize(self, samples: np.ndarray, sample_rate: int, noise: np.ndarray | None = None) -> Recognition:
@@ -166,12 +193,36 @@ class SpeechPipeline:
         level = 10.0 ** (self.decision.dither_dbfs / 20.0) if self.decision.dither_dbfs > -120.0 else 0.0
         audio = dither(audio, level, seed=self._utterances)
         self._utterances += 1
-        transcript = self.recognizer.transcribe(audio)
+        asking = self.pending is not None
+        transcript = self.recognizer.transcribe(audio, self.answer_grammar if asking else None)
         text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
+        latency_ms = (time.perf_counter() - t0) * 1000.0
+        if asking and answer_kind(text):
+            return self._answer(text, confidence, latency_ms, samples.size / sample_rate, dict(transcript.details))
         status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase)
         text = strip_wake(text, self.wake_phrase)
         command = self.grammar.parse(text) if text else None
+        if status == OK and self.answer_grammar is not None and not is_stop(text):
+            status, reason = AWAITING_CONFIRMATION, "asked to confirm; published after a yes"
+        if status == OK and asking:  # stop, or a new command (asked about in place of the old one)
+            self.pending = None
         return Recognition(status, text, confidence, command.program if command else "", reason,
-                           0.0, samples.size / sample_rate, self.recognizer.name,
-                           (time.perf_counter() - t0) * 1000.0, dict(transcript.details))
+                           0.0, samples.size / sample_rate, self.recognizer.name, latency_ms,
+                           dict(transcript.details))
+
+    def _answer(self, word: str, confidence: float, latency_ms: float, duration_s: float,
+                scores: dict) -> Recognition:
+        """A yes/no to the pending question: yes publishes the pending command, no drops it; an
+        unclear answer leaves the question open until its deadline."""
+        pending = self.pending
+        assert pending is not None
+        heard = f"heard {word!r} ({confidence:.2f})"
+        if not confidence >= self.decision.min_confidence:
+            return Recognition(LOW_CONFIDENCE, word, confidence, "", f"{heard}: below min_confidence; still "
+                               f"waiting for yes or no", 0.0, duration_s, self.recognizer.name, latency_ms, scores)
+        self.pending = None
+        status = OK if answer_kind(word) == "yes" else DECLINED
+        reason = f"confirmed: {heard}" if status == OK else f"declined: {heard}; nothing was done"
+        return Recognition(status, pending.text, pending.confidence, pending.program, reason, 0.0, duration_s,
+                           self.recognizer.name, latency_ms, scores)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from vlm_ros.speech.pipeline import LOW_CONFIDENCE, OK, Recognition
+from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, DECLINED, LOW_CONFIDENCE, NOT_CONFIRMED, OK, Recognition
 
 STOP_PROGRAM = "stop()"
 
@@ -25,7 +25,13 @@ def prompt_for(rec: Recognition) -> str | None:
         return "Stopping."
     if rec.status == OK:
         return f"OK: {rec.text}."
-    if rec.status == LOW_CONFIDENCE:
+    if rec.status == AWAITING_CONFIRMATION:
+        return f"Did you say: {rec.text}? Say yes or no."
+    if rec.status == DECLINED:
+        return "OK, I will not do that."
+    if rec.status == NOT_CONFIRMED:
+        return "No answer, so I did nothing."
+    if rec.status == LOW_CONFIDENCE and rec.program:
         return f"Sorry, I am not sure I heard that. Did you mean: {rec.text}? Please say it again."
     return None
 

@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vlm_ros.speech.grammar import CommandGrammar
+
 
 @dataclass
 class Transcript:
@@ -23,6 +25,9 @@ class Recognizer(Protocol):
     name: str
     sample_rate: int  # [Hz] the rate `transcribe` expects
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
-        """samples: [N] float32 mono in [-1, 1] at `sample_rate`, one whole utterance."""
+    def transcribe(self, samples: np.ndarray, grammar: CommandGrammar | None = None) -> Transcript:
+        """samples: [N] float32 mono in [-1, 1] at `sample_rate`, one whole utterance.
+
+        grammar: decode against this grammar instead of the one the backend was made with (the
+        confirmation turn's yes/no reply); a free-text backend may ignore it (the pipeline checks)."""
         ...

@@ -65,19 +65,32 @@ class PocketsphinxRecognizer:
             config["dict"] = dict_path
         config["samprate"] = self.sample_rate
         self.decoder = pocketsphinx.Decoder(config)
+        self.grammar = grammar
+        self._searches: dict[str, str] = {}  # grammar text -> pocketsphinx search name
+        self.decoder.activate_search(self._search_for(grammar))
+
+    def _search_for(self, grammar: CommandGrammar) -> str:
+        """The search decoding `grammar`, added on first use (pocketsphinx keeps each compiled)."""
+        name = self._searches.get(grammar.jsgf)
+        if name is not None:
+            return name
         missing = sorted(w for w in grammar.words() if self.decoder.lookup_word(w) is None)
         if missing:
             raise GrammarError(f"grammar {grammar.origin} uses words the pronunciation dictionary lacks: "
                                f"{', '.join(missing)}; add them to a dictionary file (dict_path)")
+        name = SEARCH if not self._searches else f"{SEARCH}_{len(self._searches)}"
         try:
-            self.decoder.add_jsgf_string(SEARCH, grammar.jsgf)
+            self.decoder.add_jsgf_string(name, grammar.jsgf)
         except RuntimeError as exc:
             raise GrammarError(f"pocketsphinx rejected grammar {grammar.origin}: {exc}") from None
-        self.decoder.activate_search(SEARCH)
-        self.grammar = grammar
+        self._searches[grammar.jsgf] = name
+        return name
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, grammar: CommandGrammar | None = None) -> Transcript:
         d = self.decoder
+        search = self._search_for(grammar or self.grammar)
+        if d.current_search() != search:
+            d.activate_search(search)
         d.start_utt()
         d.process_raw(encode_s16le(samples), full_utt=True)
         d.end_utt()

@@ -68,7 +68,8 @@ class WhisperRecognizer:
         if getattr(gen, "lang_to_id", None) and language:
             self.generate_kwargs.update(language=language, task="transcribe")
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, grammar: CommandGrammar | None = None) -> Transcript:
+        """Free text whatever `grammar` is: the pipeline checks what was heard against it."""
         torch = self.torch
         features = self.processor(samples, sampling_rate=self.sample_rate, return_tensors="pt").input_features
         with torch.inference_mode():

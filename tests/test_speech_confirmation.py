@@ -1,0 +1,96 @@
+"""The confirmation turn on real espeak-ng speech through the real pipeline (pocketsphinx, Silero VAD,
+front end): a command is published only after a yes; no, silence, more talk or a new command never
+publish the one asked about; stop works during the question."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from vlm_ros.speech.audio import AudioChunk
+from vlm_ros.speech.confirmation import answer_grammar, answer_kind
+from vlm_ros.speech.evaluate import make_pipeline
+from vlm_ros.speech.grammar import CommandGrammar
+from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, DECLINED, NOT_CONFIRMED, OK
+from vlm_ros.speech.prompts import prompt_for
+from vlm_ros.speech.synth import espeak_available, spoken_clip
+
+pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed; no speech to test with")
+COMMAND = "put the blue cube in the yellow bowl"
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return make_pipeline(confirm=True, confirm_timeout_s=4.0)
+
+
+def said(*parts: str | float) -> AudioChunk:
+    """Utterances (text) and pauses (seconds of room noise) as one microphone stream."""
+    chunks, rate = [], spoken_clip("yes").sample_rate  # espeak-ng's own rate; the pipeline resamples
+    for part in parts:
+        if isinstance(part, str):
+            chunks.append(spoken_clip(part, "en-us", 160).samples)
+        else:
+            chunks.append(np.random.default_rng(1).normal(0, 1e-3, int(rate * part)).astype(np.float32))
+    return AudioChunk(np.concatenate(chunks), rate)
+
+
+def hear(pipeline, stream: AudioChunk, flush: bool = True) -> list:
+    out = []
+    block = stream.sample_rate // 10  # 100 ms blocks, as a microphone delivers
+    for start in range(0, stream.samples.size, block):
+        out += pipeline.feed(AudioChunk(stream.samples[start:start + block], stream.sample_rate))
+    return out + (pipeline.flush() if flush else [])
+
+
+def test_the_reply_grammar_has_one_entry_rule_and_takes_answers_and_commands():
+    grammar = answer_grammar(CommandGrammar.build())
+    assert len(re.findall(r"^\s*public\s", grammar.jsgf, flags=re.M)) == 1
+    assert grammar.accepts("yes") and grammar.accepts("no thanks") and grammar.accepts(COMMAND)
+    assert grammar.accepts("stop") and not grammar.accepts("yes no")
+    assert answer_kind("yeah") == "yes" and answer_kind("cancel") == "no" and answer_kind(COMMAND) == ""
+
+
+def test_a_command_is_asked_about_and_published_after_yes(pipeline):
+    results = hear(pipeline, said(COMMAND, 0.5, "yes", 0.5))
+    assert [r.status for r in results] == [AWAITING_CONFIRMATION, OK], [r.to_dict() for r in results]
+    asked, confirmed = results
+    assert prompt_for(asked) == f"Did you say: {COMMAND}? Say yes or no."
+    assert asked.instruction is None  # nothing moves on the question
+    assert confirmed.instruction == COMMAND and confirmed.program == "pick(blue block) ; place(yellow bowl)"
+    assert confirmed.reason.startswith("confirmed: heard 'yes'")
+    assert pipeline.pending is None
+
+
+def test_no_drops_the_command(pipeline):
+    results = hear(pipeline, said(COMMAND, 0.5, "no", 0.5))
+    assert [r.status for r in results] == [AWAITING_CONFIRMATION, DECLINED], [r.to_dict() for r in results]
+    assert all(r.instruction is None for r in results)
+    assert prompt_for(results[-1]) == "OK, I will not do that."
+
+
+def test_silence_lets_the_question_lapse_on_the_stream_clock(pipeline):
+    results = hear(pipeline, said(COMMAND, 6.0), flush=False)  # 6 s of quiet room > the 4 s timeout
+    assert [r.status for r in results] == [AWAITING_CONFIRMATION, NOT_CONFIRMED], [r.to_dict() for r in results]
+    assert results[-1].instruction is None and "no yes within 4 s" in results[-1].reason
+    assert pipeline.pending is None and pipeline.flush() == []
+
+
+def test_stop_during_the_question_stops_and_ends_it(pipeline):
+    results = hear(pipeline, said(COMMAND, 0.5, "stop", 0.5))
+    assert [r.status for r in results] == [AWAITING_CONFIRMATION, OK]
+    assert results[-1].program == "stop()" and pipeline.pending is None
+
+
+def test_more_talk_after_a_forced_command_publishes_nothing(pipeline):
+    """The sentence a grammar forces onto a command, then someone keeps talking: no yes, nothing published."""
+    results = hear(pipeline, said("the red block is in the green bowl", 0.5, "the gripper is open", 0.5))
+    assert not any(r.status == OK for r in results), [r.to_dict() for r in results]
+
+
+def test_a_new_command_replaces_the_question(pipeline):
+    results = hear(pipeline, said(COMMAND, 0.5, "go home", 0.5, "yes", 0.5))
+    published = [r.instruction for r in results if r.instruction is not None]
+    assert published == ["go home"], [r.to_dict() for r in results]

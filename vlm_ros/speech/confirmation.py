@@ -1,0 +1,59 @@
+"""The confirmation turn: "Did you say: put the red block in the green bowl?" → "yes" → published.
+
+A grammar-constrained recogniser forces speech that is close to a command ("the red block is in
+the green bowl") onto the command; no confidence separates all of those. Asking back does: the
+command is published only when the next utterance, within `confirm_timeout_s`, is heard as a yes.
+
+The reply is decoded with its own grammar: yes / no words, stop, and the whole command grammar.
+With the commands in it, a new command supersedes the pending one (and is asked about in turn)
+instead of being forced onto "yes"; with stop in it, "stop" works during the question too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vlm_ros.speech.grammar import CommandGrammar
+
+YES = ("yes", "yeah", "yes please", "correct", "do it")
+NO = ("no", "nope", "no thanks", "cancel", "wrong")
+ANSWER_RULE = "reply"
+
+
+def answer_kind(text: str) -> str:
+    """'yes', 'no', or '' (not an answer) for a normalised transcript."""
+    if text in YES:
+        return "yes"
+    if text in NO:
+        return "no"
+    return ""
+
+
+def answer_grammar(commands: CommandGrammar) -> CommandGrammar:
+    """The reply grammar: yes | no | <the command grammar's entry rule>, as one JSGF document.
+
+    The reply rule is the document's only public rule: pocketsphinx takes *a* public rule as the
+    entry point (the first its hash table yields, not the first in the file), so the command
+    grammar's own rules are made private in this copy.
+    """
+    entry = commands.public_rule
+    words = " | ".join(YES + NO)
+    jsgf = re.sub(r"^(\s*)public\s+<", r"\1<", commands.jsgf, flags=re.M)
+    head = re.search(r"^\s*grammar\s+[\w.]+\s*;[^\n]*\n", jsgf, flags=re.M)
+    if head is None:  # public_rule above would have raised for a grammar without a header
+        raise ValueError("command grammar has no `grammar NAME;` line")
+    rule = f"public <{ANSWER_RULE}> = {words} | <{entry}>;\n"
+    return CommandGrammar(jsgf[:head.end()] + rule + jsgf[head.end():], f"{commands.origin} + yes/no",
+                          commands.rule)
+
+
+@dataclass
+class PendingCommand:
+    """A command heard and asked about, waiting for its answer."""
+
+    text: str  # the command as it will be published
+    program: str
+    confidence: float
+    asked_at_s: float  # stream time the question was asked (end of the command utterance) [s]
+    deadline_s: float  # stream time after which it lapses [s]
