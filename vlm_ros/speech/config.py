@@ -98,6 +98,9 @@ class DecisionConfig:
 
     min_confidence: float = setting(0.5, "Recognitions below this confidence are reported as "
                                     "low_confidence and not published as instructions.", 0.0, 1.0)
+    confirm_min_confidence: float = setting(0.15, "With confirm on: the confidence a command needs to be asked "
+                                            "about. Lower than min_confidence, because the yes does the rejection "
+                                            "(min_confidence still applies to the yes).", 0.0, 1.0)
     require_grammar: bool = setting(True, "Only text the command grammar accepts becomes an instruction "
                                     "(whisper's free text included).")
     dither_dbfs: float = setting(-70.0, "Level of the white noise added before recognition (dBFS); exact "

@@ -21,15 +21,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from vlm_ros.speech.audio import AudioChunk
 from vlm_ros.speech.degrade import Condition
-from vlm_ros.speech.pipeline import OK, Recognition, SpeechPipeline
+from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, OK, Recognition, SpeechPipeline
 from vlm_ros.speech.testset import NON_COMMANDS, clip_seed, command_subset, make_clip
 from vlm_ros.speech.voices import ENGINES, missing_engines, voices
 
 DEFAULT_NOISE = "white:20,pink:20,white:10,pink:10,reverb"
+QUESTION_WAIT_S = 1.5  # with the confirmation turn, a speaker waits this long after a command for the question
 
 
 @dataclass
@@ -97,12 +95,14 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
     for condition in conditions:
         for voice in voice_list:
             for text in texts:
-                clip = make_clip(text, voice, condition, speed, prefix)
                 reply = ""
-                if pipeline.answer_grammar is not None:  # the confirmation turn: what is said after the question
-                    reply = reply_to_question(text, command)
-                    clip = then(clip, make_clip(reply, voice, condition, speed) if reply else None)
-                results = hear(pipeline, clip)
+                if pipeline.answer_grammar is None:
+                    results = hear(pipeline, make_clip(text, voice, condition, speed, prefix))
+                else:  # the confirmation turn: the speaker hears the question, then answers it
+                    results = pipeline.feed(make_clip(text, voice, condition, speed, prefix, QUESTION_WAIT_S))
+                    question = next((r for r in results if r.status == AWAITING_CONFIRMATION), None)
+                    reply = reply_to_question(pipeline, text, command, question)
+                    results += hear(pipeline, make_clip(reply, voice, condition, speed)) if reply else pipeline.flush()
                 heard = _best(results)
                 if command:
                     correct = heard.status == OK and same(pipeline, heard.text, text)
@@ -117,21 +117,17 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
     return report
 
 
-def reply_to_question(text: str, command: bool) -> str:
-    """What the speaker says after "Did you say ...?": yes to a command they gave; to a sentence that
-    was no command, by turns nothing (they were not talking to the robot), "no", or more talk (the
-    next non-command sentence), the last two being what a forced "yes" would have to come from."""
+def reply_to_question(pipeline: SpeechPipeline, text: str, command: bool, question: Recognition | None) -> str:
+    """What the speaker says to "Did you say ...?": to their command, yes when the question is right and
+    no when it is not; to a sentence that was no command, by turns nothing (they were not talking to
+    the robot), "no", or more talk (the next non-command sentence), the last the one a forced yes
+    would have to come from. No question, no answer."""
+    if question is None:
+        return ""
     if command:
-        return "yes"
+        return "yes" if same(pipeline, question.text, text) else "no"
     more_talk = NON_COMMANDS[(NON_COMMANDS.index(text) + 1) % len(NON_COMMANDS)] if text in NON_COMMANDS else "no"
     return ("", "no", more_talk)[clip_seed(text) % 3]
-
-
-def then(first: AudioChunk, second: AudioChunk | None) -> AudioChunk:
-    """`first` followed by `second` as one stream (the same rate)."""
-    if second is None:
-        return first
-    return AudioChunk(np.concatenate([first.samples, second.samples]), first.sample_rate)
 
 
 def trial_json(t: Trial) -> str:
@@ -235,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="use every k-th command only, plus go home / stop / open the gripper (0/1: all)")
     parser.add_argument("--non-commands", type=int, default=1, help="use every k-th non-command (0: none)")
     parser.add_argument("--wake-phrase", default="", help="speak commands after it and require it (e.g. robot)")
-    parser.add_argument("--confirm", action="store_true", help="the confirmation turn: 'yes' is said after each "
-                        "command; after a non-command nothing, 'no', or more talk, by turns")
+    parser.add_argument("--confirm", action="store_true", help="the confirmation turn: a command's speaker answers "
+                        "the question yes when it is right and no when not; after a non-command: nothing, no, or more "
+                        "talk, by turns")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a speech parameter, e.g. --set vad=energy (YAML value)")
     parser.add_argument("--jobs", type=int, default=1, help="conditions evaluated in parallel processes")

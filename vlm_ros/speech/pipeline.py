@@ -67,16 +67,19 @@ def nothing_heard(reason: str = "no speech detected", backend: str = "") -> Reco
 
 
 def decide(text: str, confidence: float, grammar: CommandGrammar, decision: DecisionConfig,
-           wake_phrase: str = "") -> tuple[str, str]:
-    """(status, reason) for a transcript: the gate between hearing and moving."""
+           wake_phrase: str = "", confirming: bool = False) -> tuple[str, str]:
+    """(status, reason) for a transcript: the gate between hearing and moving (or, with `confirming`,
+    between hearing and asking)."""
     if not text:
         return NOT_UNDERSTOOD, "nothing recognised"
     if decision.require_grammar and not grammar.accepts(text):
         return NOT_UNDERSTOOD, f"not a command the robot knows: {text!r}"
     if wake_phrase and not _starts_with(text, wake_phrase) and not is_stop(text):
         return NOT_UNDERSTOOD, f"no wake phrase {wake_phrase!r} before {text!r}"
-    if not confidence >= decision.min_confidence:  # also catches NaN
-        return LOW_CONFIDENCE, f"confidence {confidence:.2f} is below min_confidence {decision.min_confidence:.2f}"
+    name = "confirm_min_confidence" if confirming and not is_stop(text) else "min_confidence"
+    threshold = getattr(decision, name)
+    if not confidence >= threshold:  # also catches NaN
+        return LOW_CONFIDENCE, f"confidence {confidence:.2f} is below {name} {threshold:.2f}"
     return OK, ""
 
 
@@ -200,7 +203,8 @@ class SpeechPipeline:
         latency_ms = (time.perf_counter() - t0) * 1000.0
         if asking and answer_kind(text):
             return self._answer(text, confidence, latency_ms, samples.size / sample_rate, dict(transcript.details))
-        status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase)
+        status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase,
+                                confirming=self.answer_grammar is not None)
         text = strip_wake(text, self.wake_phrase)
         command = self.grammar.parse(text) if text else None
         if status == OK and self.answer_grammar is not None and not is_stop(text):

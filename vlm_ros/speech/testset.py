@@ -136,11 +136,14 @@ def clip_seed(*parts: object) -> int:
     return zlib.crc32("|".join(map(str, parts)).encode())
 
 
-def make_clip(text: str, voice: str, condition: Condition, speed: float = 1.0, prefix: str = "") -> AudioChunk:
-    """`prefix + text` spoken by `voice`, padded with silence and put in the room `condition`."""
+def make_clip(text: str, voice: str, condition: Condition, speed: float = 1.0, prefix: str = "",
+              min_tail_s: float = 0.0) -> AudioChunk:
+    """`prefix + text` spoken by `voice`, padded with silence and put in the room `condition`;
+    min_tail_s: at least this much room after the speech (a speaker waiting for the robot's question)."""
     said = f"{prefix}, {text}" if prefix else text  # "robot, put the ..." (a pause after the wake phrase)
     seed = clip_seed(said, voice, condition.name, speed)
     speech = speak(said, voice, speed)
     lead, tail = PADDING[seed % len(PADDING)]
+    tail = max(tail, min_tail_s)
     clip = padded(speech, lead, tail, floor_dbfs=-65.0, seed=seed)
     return apply(clip, condition, active_rms(speech.samples, speech.sample_rate), seed)
