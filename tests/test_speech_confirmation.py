@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from vlm_ros.speech.audio import AudioChunk
-from vlm_ros.speech.confirmation import answer_grammar, answer_kind
+from vlm_ros.speech.confirmation import PendingCommand, answer_grammar, answer_kind
+from vlm_ros.speech.degrade import Condition
 from vlm_ros.speech.evaluate import make_pipeline
 from vlm_ros.speech.grammar import CommandGrammar
 from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, DECLINED, NOT_CONFIRMED, OK
 from vlm_ros.speech.prompts import prompt_for
 from vlm_ros.speech.synth import espeak_available, spoken_clip
+from vlm_ros.speech.testset import make_clip
+from vlm_ros.speech.voices import missing_engines
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed; no speech to test with")
 COMMAND = "put the blue cube in the yellow bowl"
@@ -94,3 +97,12 @@ def test_a_new_command_replaces_the_question(pipeline):
     results = hear(pipeline, said(COMMAND, 0.5, "go home", 0.5, "yes", 0.5))
     published = [r.instruction for r in results if r.instruction is not None]
     assert published == ["go home"], [r.to_dict() for r in results]
+
+
+@pytest.mark.skipif(bool(missing_engines(["flite"])), reason="flite is not installed (tools/setup_env.sh)")
+def test_a_short_yes_in_loud_noise_is_heard_as_an_answer_not_a_command_prefix(pipeline):
+    """flite's "yes" at 10 dB SNR (white): against the whole reply grammar it decodes as "move it"; the
+    short-reply pass against the answer words hears the yes."""
+    pipeline.pending = PendingCommand("go home", "home()", 0.9, 0.0, 1e9)
+    results = pipeline.feed(make_clip("yes", "flite:rms", Condition("white", 10.0))) + pipeline.flush()
+    assert results[0].status == OK and results[0].program == "home()", [r.to_dict() for r in results]

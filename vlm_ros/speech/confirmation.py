@@ -18,7 +18,14 @@ from vlm_ros.speech.grammar import CommandGrammar
 
 YES = ("yes", "yeah", "yes please", "correct", "do it")
 NO = ("no", "nope", "no thanks", "cancel", "wrong")
+STOP = ("stop", "halt")
 ANSWER_RULE = "reply"
+# A reply shorter than this (the utterance, with the endpointer's pre- and post-roll) that is neither an
+# answer nor a command under the reply grammar is decoded again against the answer words and stop
+# alone: in 10 dB noise a lone "yes" scored against every command prefix is often heard as "grab" or
+# "move it". Longer speech is never forced onto an answer: there the commands in the reply grammar
+# are what keeps talk from becoming a yes.
+SHORT_REPLY_S = 0.9
 
 
 def answer_kind(text: str) -> str:
@@ -46,6 +53,12 @@ def answer_grammar(commands: CommandGrammar) -> CommandGrammar:
     rule = f"public <{ANSWER_RULE}> = {words} | <{entry}>;\n"
     return CommandGrammar(jsgf[:head.end()] + rule + jsgf[head.end():], f"{commands.origin} + yes/no",
                           commands.rule)
+
+
+def short_answer_grammar() -> CommandGrammar:
+    """yes | no | stop words only: the grammar for a reply shorter than SHORT_REPLY_S."""
+    words = " | ".join(YES + NO + STOP)
+    return CommandGrammar(f"#JSGF V1.0;\ngrammar reply;\npublic <{ANSWER_RULE}> = {words};\n", "yes/no/stop")
 
 
 @dataclass

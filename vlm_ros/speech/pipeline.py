@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from vlm_ros.speech.asr.base import Recognizer
+from vlm_ros.speech.asr.base import Recognizer, Transcript
 from vlm_ros.speech.audio import AudioChunk, dither, resample
 from vlm_ros.speech.commands import normalize
 from vlm_ros.speech.config import DecisionConfig, EndpointConfig, FrontEndConfig
-from vlm_ros.speech.confirmation import PendingCommand, answer_grammar, answer_kind
+from vlm_ros.speech.confirmation import SHORT_REPLY_S, PendingCommand, answer_grammar, answer_kind, short_answer_grammar
 from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
 from vlm_ros.speech.frontend import FrontEnd
 from vlm_ros.speech.grammar import CommandGrammar
@@ -128,6 +128,7 @@ class SpeechPipeline:
         self.grammar = grammar
         self.confirm_timeout_s = confirm_timeout_s
         self.answer_grammar = answer_grammar(grammar) if confirm_timeout_s > 0 else None
+        self.short_answer_grammar = short_answer_grammar() if confirm_timeout_s > 0 else None
         self.pending: PendingCommand | None = None
         self.decision = decision or DecisionConfig()
         self.endpoint_config = endpoint or EndpointConfig()
@@ -197,7 +198,10 @@ class SpeechPipeline:
         audio = dither(audio, level, seed=self._utterances)
         self._utterances += 1
         asking = self.pending is not None
-        transcript = self.recognizer.transcribe(audio, self.answer_grammar if asking else None)
+        if asking:
+            transcript = self._hear_reply(audio, samples.size / sample_rate)
+        else:
+            transcript = self.recognizer.transcribe(audio)
         text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
         latency_ms = (time.perf_counter() - t0) * 1000.0
@@ -214,6 +218,19 @@ class SpeechPipeline:
         return Recognition(status, text, confidence, command.program if command else "", reason,
                            0.0, samples.size / sample_rate, self.recognizer.name, latency_ms,
                            dict(transcript.details))
+
+    def _hear_reply(self, audio: np.ndarray, duration_s: float) -> Transcript:
+        """The reply to a question: a command (it replaces the question), else, for a short utterance, the
+        answer words and stop alone (in noise a lone "yes" scored against every command prefix is heard
+        as one), else whatever the reply grammar made of it (not an answer; talk is not forced onto yes)."""
+        full = self.recognizer.transcribe(audio, self.answer_grammar)
+        text = normalize(full.text)
+        if duration_s >= SHORT_REPLY_S or (self.grammar.accepts(text) and not answer_kind(text)):
+            return full
+        short = self.recognizer.transcribe(audio, self.short_answer_grammar)
+        if not normalize(short.text) or (answer_kind(text) and full.confidence >= short.confidence):
+            return full
+        return short
 
     def _answer(self, word: str, confidence: float, latency_ms: float, duration_s: float,
                 scores: dict) -> Recognition:
