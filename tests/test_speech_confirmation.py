@@ -106,3 +106,13 @@ def test_a_short_yes_in_loud_noise_is_heard_as_an_answer_not_a_command_prefix(pi
     pipeline.pending = PendingCommand("go home", "home()", 0.9, 0.0, 1e9)
     results = pipeline.feed(make_clip("yes", "flite:rms", Condition("white", 10.0))) + pipeline.flush()
     assert results[0].status == OK and results[0].program == "home()", [r.to_dict() for r in results]
+
+
+@pytest.mark.skipif(bool(missing_engines(["flite"])), reason="flite is not installed (tools/setup_env.sh)")
+def test_long_talk_heard_as_yes_please_is_not_an_answer(pipeline):
+    """The one reply of the full evaluation that was published as a yes: flite's "pass me the screwdriver"
+    in 20 dB pink noise decodes as "yes please" (0.98), but takes 1.9 s; no yes takes over 0.84 s."""
+    pipeline.pending = PendingCommand("lift the white block", "pick(white block)", 0.3, 0.0, 1e9)
+    results = pipeline.feed(make_clip("pass me the screwdriver", "flite:rms", Condition("pink", 20.0)))
+    results += pipeline.flush()
+    assert not any(r.status == OK for r in results), [r.to_dict() for r in results]

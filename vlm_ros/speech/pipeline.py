@@ -18,7 +18,14 @@ from vlm_ros.speech.asr.base import Recognizer, Transcript
 from vlm_ros.speech.audio import AudioChunk, dither, resample
 from vlm_ros.speech.commands import normalize
 from vlm_ros.speech.config import DecisionConfig, EndpointConfig, FrontEndConfig
-from vlm_ros.speech.confirmation import SHORT_REPLY_S, PendingCommand, answer_grammar, answer_kind, short_answer_grammar
+from vlm_ros.speech.confirmation import (
+    MAX_ANSWER_S,
+    SHORT_REPLY_S,
+    PendingCommand,
+    answer_grammar,
+    answer_kind,
+    short_answer_grammar,
+)
 from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
 from vlm_ros.speech.frontend import FrontEnd
 from vlm_ros.speech.grammar import CommandGrammar
@@ -205,7 +212,7 @@ class SpeechPipeline:
         text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
         latency_ms = (time.perf_counter() - t0) * 1000.0
-        if asking and answer_kind(text):
+        if asking and answer_kind(text) and samples.size < MAX_ANSWER_S * sample_rate:
             return self._answer(text, confidence, latency_ms, samples.size / sample_rate, dict(transcript.details))
         status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase,
                                 confirming=self.answer_grammar is not None)
