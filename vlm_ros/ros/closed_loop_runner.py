@@ -109,7 +109,7 @@ class ClosedLoopRunner:
 
         def observe(not_before_ns: int):
             try:
-                raw = node._raw_frame(not_before_ns or node.get_clock().now().nanoseconds)
+                raw = node.frames.frame(not_before_ns or node.get_clock().now().nanoseconds)
                 frame = frame_from_raw(raw, node.params["assume_rectified"]) if raw is not None else None
                 if frame is not None and projector is not None:
                     projector.camera_to_base = node.camera_geometry.resolve(frame).matrix

@@ -6,15 +6,13 @@ messages out. Every failure becomes an ERROR/REFUSED plan; no input makes the no
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter, deque
 from typing import Any
 
-import numpy as np
 from builtin_interfaces.msg import Time
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -28,13 +26,14 @@ from vlm_ros.geometry.transforms import pose_to_matrix
 from vlm_ros.grounding.factory import make_grounder
 from vlm_ros.grounding.families_factory import family_options
 from vlm_ros.grounding.from_params import apply_preprocess_mode, pipeline_config
-from vlm_ros.grounding.input_checks import check_stamp
 from vlm_ros.grounding.pipeline import GroundingPipeline, check_instruction
 from vlm_ros.remote.factory import remote_config
 from vlm_ros.ros.callback_guard import CallbackGuard
 from vlm_ros.ros.camera_geometry import CameraGeometry
 from vlm_ros.ros.execute_action import ExecuteActions
-from vlm_ros.ros.frame_cache import FrameCache, stamp_ns
+from vlm_ros.ros.frame_cache import FrameCache
+from vlm_ros.ros.frame_wait import FrameWait
+from vlm_ros.ros.grounding_diagnostics import grounding_status
 from vlm_ros.ros.image_conversion import numpy_to_image
 from vlm_ros.ros.ingest import Ingest
 from vlm_ros.ros.lifecycle import FAILURE, SUCCESS, EntityScope, free_model_memory
@@ -82,6 +81,7 @@ class GroundingNode(LifecycleNode):
         self.params = p
         self.cache = FrameCache(p["sync_slop_s"])
         self.camera_topics = PulledTopics()
+        self.frames = FrameWait(self.camera_topics, self.cache, lambda: self.get_clock().now().nanoseconds, p)
         # colour and depth arrive serialized and stay so until a request uses them (vlm_ros.ros.ingest)
         self.ingest = Ingest(self.cache, p["max_image_bytes"], self.get_logger())
         # grounding is serial; the gate bounds the queue and keeps the topic to a share of one
@@ -200,53 +200,6 @@ class GroundingNode(LifecycleNode):
             self.get_logger().error(f"could not load the model ({p['backend']}): {self.load_error}")
 
     # --- grounding ---------------------------------------------------------------------------------------
-    def _raw_frame(self, not_before_ns: int, deadline: float | None = None):
-        """The latest frame, waiting until `deadline` (monotonic; default frame_wait_s from now) for one new enough.
-
-        New enough means stamped at or after `not_before` when the request names one, and
-        within max_frame_age_s of now otherwise: a camera stream that dropped a few frames
-        (best-effort QoS on a loaded machine) should delay a plan, not fail it. When nothing
-        new enough arrives, the stale frame is returned and the pipeline reports its age.
-        The deadline counts from when the request arrived, so time spent queued is not waited twice.
-        """
-        raw = self._latest_frame()
-        max_age_s = self.params["max_frame_age_s"]
-        explicit = bool(not_before_ns)
-        if not explicit:
-            if max_age_s <= 0:
-                return raw
-            not_before_ns = self.get_clock().now().nanoseconds - int(max_age_s * 1e9)
-        if deadline is None:
-            deadline = time.monotonic() + self.params["frame_wait_s"]
-        # both halves must be new: an old depth image within the sync slop may show the scene before a change
-        while raw is None or raw.depth is None or min(stamp_ns(raw.image), stamp_ns(raw.depth)) < not_before_ns:
-            if raw is not None and self._camera_stamps_are_broken(raw):
-                return raw  # waiting cannot help: the pipeline's stamp check reports it now, not after frame_wait_s
-            if time.monotonic() > deadline:
-                if not explicit:
-                    return raw
-                raise InputError(f"No camera frame stamped at or after {not_before_ns / 1e9:.3f} s arrived "
-                                 f"within {self.params['frame_wait_s']:.1f} s.")
-            time.sleep(0.01)
-            raw = self._latest_frame()
-        return raw
-
-    def _latest_frame(self):
-        """Take what the camera readers hold (pulled_topics), then the newest pair in the cache."""
-        self.camera_topics.drain()
-        return self.cache.latest()
-
-    def _camera_stamps_are_broken(self, raw) -> bool:
-        """The newest image is stamped 0 or beyond max_clock_skew_s ahead: the next frames will be the same.
-
-        The pipeline's own stamp check, without its age limit (age is what waiting can cure).
-        """
-        try:
-            check_stamp(stamp_ns(raw.image), self.get_clock().now().nanoseconds, 0.0, self.params["max_clock_skew_s"])
-        except InputError:
-            return True
-        return False
-
     def ground(self, instruction: str, not_before: int | Time = 0, deadline: float | None = None) -> Plan:
         """Ground on the latest frame (or the first at/after not_before) and publish plan, debug image, markers.
 
@@ -263,7 +216,7 @@ class GroundingNode(LifecycleNode):
                     check_instruction(instruction, self.pipeline.config.max_instruction_chars)  # before any wait
                     not_before_ns = not_before if isinstance(not_before, int) else request_time_ns(not_before,
                                                                                                    "not_before")
-                    raw = self._raw_frame(not_before_ns, deadline)
+                    raw = self.frames.frame(not_before_ns, deadline)
                     self.ingest.check(raw)  # a newer frame refused by size: say so, do not ground on an old one
                     frame = frame_from_raw(raw, self.params["assume_rectified"]) if raw is not None else None
                     pose = self.camera_geometry.resolve(frame) if frame is not None else None
@@ -359,34 +312,9 @@ class GroundingNode(LifecycleNode):
         return response
 
     def _publish_diagnostics(self) -> None:
-        self.camera_topics.drain()  # the frame counts and refusals below are current, even with no requests
+        self.camera_topics.drain()  # the frame counts and refusals are current, even with no requests
         release_free_memory()  # once a period: what huge frames left in the heap goes back to the OS
-        status = DiagnosticStatus(name=f"{self.get_name()}: grounding", hardware_id="vlm_ros")
-        latencies = np.array(self._latencies) if self._latencies else None
-        if self.pipeline is None:
-            status.level, status.message = DiagnosticStatus.ERROR, f"not configured: {self.load_error}"
-        elif self.cache.received["image"] == 0:
-            status.level, status.message = DiagnosticStatus.WARN, "no camera frames received yet"
-        else:
-            status.level, status.message = DiagnosticStatus.OK, "grounding"
-        values = {
-            "model_id": self.pipeline.model_id if self.pipeline else "",
-            "frames_received": json.dumps(self.cache.received),
-            "frames_refused": json.dumps(self.ingest.refused),
-            "plans": json.dumps(dict(self._status_counts)),
-            "last_message": self._last_message,
-            "latency_ms_p50": f"{np.percentile(latencies, 50):.1f}" if latencies is not None else "",
-            "latency_ms_p95": f"{np.percentile(latencies, 95):.1f}" if latencies is not None else "",
-        }
-        execution = getattr(self, "execution", None)  # created on activate: an unconfigured node has none
-        if execution is not None:
-            values.update(execution.closed_loop.diagnostics())
-        if self.pipeline is not None:  # backend-specific counters, e.g. the remote backend's failures
-            values.update(getattr(self.pipeline.grounder, "diagnostics", dict)())
-        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self.diag_pub.publish(array)
+        self.diag_pub.publish(grounding_status(self))
 
 
 async def _awaitable(future, executor):
