@@ -204,6 +204,7 @@ def rescore(lines: Iterable[str], min_confidence: float) -> Report:
     """A report re-decided at another min_confidence from `--json` output, without decoding again.
 
     Valid for runs made at a min_confidence at or below the new one (a trial only loses acceptance).
+    Trials of a confirmation-turn run (`--confirm`) keep their recorded verdicts.
     """
     from vlm_ros.speech.grammar import CommandGrammar
 
@@ -212,6 +213,11 @@ def rescore(lines: Iterable[str], min_confidence: float) -> Report:
         if not line.strip().startswith("{"):
             continue
         d = json.loads(line)
+        if "reply" in d:  # a confirmation-turn run: the dialogue cannot be re-decided from its log; keep the verdict
+            heard = Recognition(d["status"], d["text"], d["confidence"], d.get("program", ""), d.get("reason", ""))
+            report.trials.append(Trial(d["said"], d["voice"], d["condition"], d["command"], heard, d["correct"],
+                                       d["reply"]))
+            continue
         accepted = d["status"] in (OK, "low_confidence") and d["confidence"] >= min_confidence
         heard = Recognition(OK if accepted else d["status"], d["text"], d["confidence"], d.get("program", ""))
         if d["command"]:
