@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from vlm_ros.speech.commands import STOP_WORDS
 from vlm_ros.speech.grammar import CommandGrammar
 
 YES = ("yes", "yeah", "yes please", "correct", "do it")
 NO = ("no", "nope", "no thanks", "cancel", "wrong")
-STOP = ("stop", "halt")
 ANSWER_RULE = "reply"
 # A reply shorter than this (the utterance, with the endpointer's pre- and post-roll) that is neither an
 # answer nor a command under the reply grammar is decoded again against the answer words and stop
@@ -60,7 +60,7 @@ def answer_grammar(commands: CommandGrammar) -> CommandGrammar:
 
 def short_answer_grammar() -> CommandGrammar:
     """yes | no | stop words only: the grammar for a reply shorter than SHORT_REPLY_S."""
-    words = " | ".join(YES + NO + STOP)
+    words = " | ".join(YES + NO + STOP_WORDS)
     return CommandGrammar(f"#JSGF V1.0;\ngrammar reply;\npublic <{ANSWER_RULE}> = {words};\n", "yes/no/stop")
 
 

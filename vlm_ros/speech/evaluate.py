@@ -96,7 +96,7 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
         for voice in voice_list:
             for text in texts:
                 reply = ""
-                if pipeline.answer_grammar is None:
+                if not pipeline.confirming:
                     results = hear(pipeline, make_clip(text, voice, condition, speed, prefix))
                 else:  # the confirmation turn: the speaker hears the question, then answers it
                     results = pipeline.feed(make_clip(text, voice, condition, speed, prefix, QUESTION_WAIT_S))

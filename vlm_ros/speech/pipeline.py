@@ -179,6 +179,11 @@ class SpeechPipeline:
                            pending.asked_at_s, pending.asked_at_s, self.recognizer.name)
 
     @property
+    def confirming(self) -> bool:
+        """The confirmation turn is on: commands are asked about, not published when heard."""
+        return self.answer_grammar is not None
+
+    @property
     def in_speech(self) -> bool:
         return self._endpointer is not None and self._endpointer.in_speech
 
@@ -204,27 +209,24 @@ class SpeechPipeline:
         level = 10.0 ** (self.decision.dither_dbfs / 20.0) if self.decision.dither_dbfs > -120.0 else 0.0
         audio = dither(audio, level, seed=self._utterances)
         self._utterances += 1
+        duration_s = samples.size / sample_rate
         asking = self.pending is not None
-        if asking:
-            transcript = self._hear_reply(audio, samples.size / sample_rate)
-        else:
-            transcript = self.recognizer.transcribe(audio)
+        transcript = self._hear_reply(audio, duration_s) if asking else self.recognizer.transcribe(audio)
         text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
         latency_ms = (time.perf_counter() - t0) * 1000.0
-        if asking and answer_kind(text) and samples.size < MAX_ANSWER_S * sample_rate:
-            return self._answer(text, confidence, latency_ms, samples.size / sample_rate, dict(transcript.details))
+        if asking and answer_kind(text) and duration_s < MAX_ANSWER_S:
+            return self._answer(text, confidence, latency_ms, duration_s, dict(transcript.details))
         status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase,
-                                confirming=self.answer_grammar is not None)
+                                confirming=self.confirming)
         text = strip_wake(text, self.wake_phrase)
         command = self.grammar.parse(text) if text else None
-        if status == OK and self.answer_grammar is not None and not is_stop(text):
+        if status == OK and self.confirming and not is_stop(text):
             status, reason = AWAITING_CONFIRMATION, "asked to confirm; published after a yes"
         if status == OK and asking:  # stop, or a new command (asked about in place of the old one)
             self.pending = None
         return Recognition(status, text, confidence, command.program if command else "", reason,
-                           0.0, samples.size / sample_rate, self.recognizer.name, latency_ms,
-                           dict(transcript.details))
+                           0.0, duration_s, self.recognizer.name, latency_ms, dict(transcript.details))
 
     def _hear_reply(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """The reply to a question: a command (it replaces the question), else, for a short utterance, the
