@@ -14,10 +14,10 @@ from vlm_ros.speech.confirmation import PendingCommand, answer_grammar, answer_k
 from vlm_ros.speech.degrade import Condition
 from vlm_ros.speech.evaluate import make_pipeline
 from vlm_ros.speech.grammar import CommandGrammar
-from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, DECLINED, NOT_CONFIRMED, OK
+from vlm_ros.speech.pipeline import ASK_AGAIN, AWAITING_CONFIRMATION, DECLINED, NOT_CONFIRMED, OK
 from vlm_ros.speech.prompts import prompt_for
 from vlm_ros.speech.synth import espeak_available, spoken_clip
-from vlm_ros.speech.testset import make_clip
+from vlm_ros.speech.testset import SHORT_NON_ANSWERS, make_clip
 from vlm_ros.speech.voices import missing_engines
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed; no speech to test with")
@@ -101,10 +101,10 @@ def test_a_new_command_replaces_the_question(pipeline):
 
 @pytest.mark.skipif(bool(missing_engines(["flite"])), reason="flite is not installed (tools/setup_env.sh)")
 def test_a_short_yes_in_loud_noise_is_heard_as_an_answer_not_a_command_prefix(pipeline):
-    """flite's "yes" at 10 dB SNR (white): against the whole reply grammar it decodes as "move it"; the
-    short-reply pass against the answer words hears the yes."""
+    """flite's "yes" at 10 dB SNR (white), said a second time, is heard as a yes, not as a command prefix:
+    a short reply is decoded against the answer words, stop and the fillers alone."""
     pipeline.pending = PendingCommand("go home", "home()", 0.9, 0.0, 1e9)
-    results = pipeline.feed(make_clip("yes", "flite:rms", Condition("white", 10.0))) + pipeline.flush()
+    results = pipeline.feed(make_clip("yes", "flite:kal16", Condition("white", 10.0), take=2)) + pipeline.flush()
     assert results[0].status == OK and results[0].program == "home()", [r.to_dict() for r in results]
 
 
@@ -116,3 +116,27 @@ def test_long_talk_heard_as_yes_please_is_not_an_answer(pipeline):
     results = pipeline.feed(make_clip("pass me the screwdriver", "flite:rms", Condition("pink", 20.0)))
     results += pipeline.flush()
     assert not any(r.status == OK for r in results), [r.to_dict() for r in results]
+
+
+def test_a_short_reply_that_is_no_answer_is_asked_again_once_then_a_yes_publishes(pipeline):
+    """ "wait" to the question: not forced onto an answer word (it was heard as "do it" before the filler
+    model); the question is asked once more, and the yes after it publishes."""
+    results = hear(pipeline, said(COMMAND, 0.5, "wait", 0.8, "yes", 0.5))
+    assert [r.status for r in results] == [AWAITING_CONFIRMATION, ASK_AGAIN, OK], [r.to_dict() for r in results]
+    assert prompt_for(results[1]) == f"Sorry, was that a yes or a no? Did you say: {COMMAND}?"
+    assert results[1].instruction is None and results[2].instruction == COMMAND
+
+
+def test_the_question_is_asked_again_only_once(pipeline):
+    results = hear(pipeline, said(COMMAND, 0.5, "wait", 0.8, "wait", 0.5))
+    assert [r.status for r in results][:2] == [AWAITING_CONFIRMATION, ASK_AGAIN], [r.to_dict() for r in results]
+    assert ASK_AGAIN not in [r.status for r in results[2:]] and not any(r.status == OK for r in results)
+
+
+def test_short_replies_the_filler_model_was_not_built_from_publish_nothing(pipeline):
+    """The evaluation's held-out short non-answers ("excuse me", "hold on", ...), said twice (asked again)."""
+    published = {}
+    for reply in SHORT_NON_ANSWERS:
+        results = hear(pipeline, said(COMMAND, 0.5, reply, 0.8, reply, 0.5))
+        published[reply] = [r.reason for r in results if r.status == OK]
+    assert not any(published.values()), published

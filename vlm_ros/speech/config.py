@@ -67,8 +67,15 @@ class FrontEndConfig:
                                  0.0, 1000.0)
     noise_suppression: str = setting("noisereduce", "Spectral noise suppression: noisereduce (spectral gating "
                                      "with the noise learned from the non-speech audio before the utterance), "
-                                     "pocketsphinx (its own noise removal only) or none.")
+                                     "deepfilternet (DeepFilterNet3 neural enhancer, shipped in its wheel; best "
+                                     "in loud noise, slower), pocketsphinx (its own noise removal only) or none.")
     noise_reduction: float = setting(0.9, "noisereduce: fraction of the estimated noise removed (0..1).", 0.0, 1.0)
+    deepfilter_attenuation_db: float = setting(100.0, "deepfilternet: the most noise is attenuated (dB); 100 "
+                                               "is unlimited, which measured best at 10 dB SNR.", 0.0, 100.0)
+    dereverberation: str = setting("none", "Dereverberation before noise suppression: wpe (weighted prediction "
+                                   "error, nara-wpe; for echoing rooms) or none.")
+    wpe_taps: int = setting(30, "wpe: STFT hops (8 ms each) of history that predict the reverberant tail; "
+                            "more for longer reverberation.", 1, 80)
     agc_target_dbfs: float = setting(-20.0, "Automatic gain: active speech is scaled to this level (dBFS), "
                                      "at most +30 dB; 0 disables.", -60.0, 0.0)
 

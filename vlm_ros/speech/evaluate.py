@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vlm_ros.speech.degrade import Condition
-from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, OK, Recognition, SpeechPipeline
-from vlm_ros.speech.testset import NON_COMMANDS, clip_seed, command_subset, make_clip
+from vlm_ros.speech.pipeline import ASK_AGAIN, AWAITING_CONFIRMATION, OK, Recognition, SpeechPipeline
+from vlm_ros.speech.testset import NON_COMMANDS, SHORT_NON_ANSWERS, clip_seed, command_subset, make_clip
 from vlm_ros.speech.voices import ENGINES, missing_engines, voices
 
 DEFAULT_NOISE = "white:20,pink:20,white:10,pink:10,reverb"
@@ -102,7 +102,12 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
                     results = pipeline.feed(make_clip(text, voice, condition, speed, prefix, QUESTION_WAIT_S))
                     question = next((r for r in results if r.status == AWAITING_CONFIRMATION), None)
                     reply = reply_to_question(pipeline, text, command, question)
-                    results += hear(pipeline, make_clip(reply, voice, condition, speed)) if reply else pipeline.flush()
+                    if reply:
+                        answer = pipeline.feed(make_clip(reply, voice, condition, speed, min_tail_s=QUESTION_WAIT_S))
+                        results += answer
+                        if any(r.status == ASK_AGAIN for r in answer):  # asked again: they say it again
+                            results += pipeline.feed(make_clip(reply, voice, condition, speed, take=2))
+                    results += pipeline.flush()
                 heard = _best(results)
                 if command:
                     correct = heard.status == OK and same(pipeline, heard.text, text)
@@ -120,14 +125,17 @@ def run(pipeline: SpeechPipeline, texts: Iterable[str], voice_list: Iterable[str
 def reply_to_question(pipeline: SpeechPipeline, text: str, command: bool, question: Recognition | None) -> str:
     """What the speaker says to "Did you say ...?": to their command, yes when the question is right and
     no when it is not; to a sentence that was no command, by turns nothing (they were not talking to
-    the robot), "no", or more talk (the next non-command sentence), the last the one a forced yes
-    would have to come from. No question, no answer."""
+    the robot), "no", more talk (the next non-command sentence), or a short reply that is no answer
+    ("excuse me", "hold on"), the last two what a forced yes would have to come from. No question, no
+    answer. Asked again, a speaker says the same again."""
     if question is None:
         return ""
     if command:
         return "yes" if same(pipeline, question.text, text) else "no"
+    turn = clip_seed(text)
     more_talk = NON_COMMANDS[(NON_COMMANDS.index(text) + 1) % len(NON_COMMANDS)] if text in NON_COMMANDS else "no"
-    return ("", "no", more_talk)[clip_seed(text) % 3]
+    short = SHORT_NON_ANSWERS[(turn // 4) % len(SHORT_NON_ANSWERS)]
+    return ("", "no", more_talk, short)[turn % 4]
 
 
 def trial_json(t: Trial) -> str:
@@ -233,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vlm_ros.speech.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="espeak", help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--noise", default="", help=f"conditions besides clean, e.g. {DEFAULT_NOISE}")
+    parser.add_argument("--no-clean", action="store_true", help="leave out the clean condition (look at --noise only)")
     parser.add_argument("--commands", type=int, default=0,
                         help="use every k-th command only, plus go home / stop / open the gripper (0/1: all)")
     parser.add_argument("--non-commands", type=int, default=1, help="use every k-th non-command (0: none)")
@@ -267,7 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"skipping engines not installed: {', '.join(missing)} (see tools/setup_env.sh)", file=sys.stderr)
         engines = [e for e in engines if e not in missing]
-    conditions = [Condition("clean")] + [Condition.parse(c) for c in args.noise.split(",") if c]
+    conditions = [] if args.no_clean else [Condition("clean")]
+    conditions += [Condition.parse(c) for c in args.noise.split(",") if c]
+    if not conditions:
+        parser.error("--no-clean needs at least one --noise condition")
     overrides = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
     if args.confirm:
         overrides["confirm"] = True

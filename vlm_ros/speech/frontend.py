@@ -15,7 +15,9 @@ import numpy as np
 
 from vlm_ros.speech.audio import active_rms
 from vlm_ros.speech.config import FrontEndConfig
+from vlm_ros.speech.dereverb import dereverberate
 
+NOISE_SUPPRESSORS = ("noisereduce", "deepfilternet", "pocketsphinx", "none")
 MAX_GAIN_DB = 30.0  # never amplify more than this (a whisper is not worth raising the noise 40 dB)
 
 
@@ -24,14 +26,21 @@ class FrontEnd:
 
     def __init__(self, config: FrontEndConfig):
         self.config = config
-        if config.noise_suppression not in ("noisereduce", "pocketsphinx", "none"):
+        if config.noise_suppression not in NOISE_SUPPRESSORS:
             raise ValueError(f"noise_suppression {config.noise_suppression!r} is unknown "
-                             f"(use noisereduce, pocketsphinx or none)")
+                             f"(use {', '.join(NOISE_SUPPRESSORS)})")
+        if config.dereverberation not in ("wpe", "none"):
+            raise ValueError(f"dereverberation {config.dereverberation!r} is unknown (use wpe or none)")
         # import now, not on the first utterance
         import scipy.signal  # noqa: F401
 
         if config.noise_suppression == "noisereduce":
             _import_noisereduce()
+        self.deepfilter = None
+        if config.noise_suppression == "deepfilternet":
+            from vlm_ros.speech.deepfilter import DeepFilter
+
+            self.deepfilter = DeepFilter(config.deepfilter_attenuation_db)
 
     def process(self, samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> np.ndarray:
         x = samples.astype(np.float32, copy=False)
@@ -42,8 +51,12 @@ class FrontEnd:
             x = highpass(x, rate, c.highpass_hz)
             if noise is not None and noise.size:
                 noise = highpass(noise, rate, c.highpass_hz)
+        if c.dereverberation == "wpe":
+            x = dereverberate(x, rate, taps=c.wpe_taps)
         if c.noise_suppression == "noisereduce":
             x = suppress_noise(x, rate, noise, c.noise_reduction)
+        elif self.deepfilter is not None:
+            x = self.deepfilter.enhance(x, rate, noise)
         if c.agc_target_dbfs < 0.0:
             x = gain(x, rate, c.agc_target_dbfs)
         return x

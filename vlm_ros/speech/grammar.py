@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlm_ros.core.errors import InputError
-from vlm_ros.speech.commands import Command, command_rule, normalize, parse_command, read_vocabulary
+from vlm_ros.speech.commands import SHORT_COMMANDS, Command, command_rule, normalize, parse_command, read_vocabulary
 from vlm_ros.speech.phrases import Rule
 
 GRAMMAR_DIR = Path(__file__).parent / "grammars"
@@ -26,6 +26,22 @@ Copy and edit it for your robot, then pass it as the grammar_path parameter."""
 
 class GrammarError(InputError):
     """A grammar file is missing or cannot be parsed."""
+
+
+def phrase_grammar(phrases: tuple[str, ...], name: str, rule: Rule | None = None) -> CommandGrammar:
+    """A grammar of exactly these phrases (one public rule): for the second, narrower decoding passes."""
+    if not phrases:
+        raise GrammarError(f"the {name} grammar needs at least one phrase")
+    jsgf = f"#JSGF V1.0;\ngrammar {name};\npublic <{name}> = {' | '.join(phrases)};\n"
+    return CommandGrammar(jsgf, " | ".join(phrases), rule)
+
+
+def short_command_grammar(commands: CommandGrammar, wake_phrase: str = "") -> CommandGrammar | None:
+    """The short commands (commands.SHORT_COMMANDS) that `commands` accepts, with the wake phrase where it
+    is set; None when it accepts none of them (a custom grammar without them)."""
+    spoken = [p for base in SHORT_COMMANDS for p in (base, f"{wake_phrase} {base}" if wake_phrase else base)]
+    phrases = tuple(dict.fromkeys(p for p in spoken if commands.accepts(p)))
+    return phrase_grammar(phrases, "short", commands.rule) if phrases else None
 
 
 def generated_jsgf(objects: tuple[str, ...] = (), wake_phrase: str = "") -> str:

@@ -28,7 +28,7 @@ from vlm_ros.speech.confirmation import (
 )
 from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
 from vlm_ros.speech.frontend import FrontEnd
-from vlm_ros.speech.grammar import CommandGrammar
+from vlm_ros.speech.grammar import CommandGrammar, short_command_grammar
 
 OK = "ok"
 NOT_UNDERSTOOD = "not_understood"
@@ -36,13 +36,17 @@ LOW_CONFIDENCE = "low_confidence"
 AWAITING_CONFIRMATION = "confirm"  # a command heard and asked about ("Did you say ...?"); not published yet
 DECLINED = "declined"  # the answer was no
 NOT_CONFIRMED = "not_confirmed"  # no yes within confirm_timeout_s
+# An utterance shorter than this that is no command is decoded again against the short commands alone:
+# "open the gripper", the longest, takes 1.0-1.3 s with the endpointer's pre- and post-roll.
+SHORT_COMMAND_S = 1.4
+ASK_AGAIN = "ask_again"  # the reply was unclear: the question is asked once more ("was that a yes or a no?")
 
 
 @dataclass
 class Recognition:
     """One utterance's outcome; published as JSON on speech_status and printed by `listen --json`."""
 
-    status: str  # ok | not_understood | low_confidence | confirm | declined | not_confirmed
+    status: str  # ok | not_understood | low_confidence | confirm | ask_again | declined | not_confirmed
     text: str  # what was heard (normalised words); "" when nothing
     confidence: float  # 0..1
     program: str = ""  # canonical command, e.g. "pick(red block) ; place(green bowl)"; "" if not parsed
@@ -136,6 +140,7 @@ class SpeechPipeline:
         self.confirm_timeout_s = confirm_timeout_s
         self.answer_grammar = answer_grammar(grammar) if confirm_timeout_s > 0 else None
         self.short_answer_grammar = short_answer_grammar() if confirm_timeout_s > 0 else None
+        self.short_command_grammar = short_command_grammar(grammar, normalize(wake_phrase))
         self.pending: PendingCommand | None = None
         self.decision = decision or DecisionConfig()
         self.endpoint_config = endpoint or EndpointConfig()
@@ -196,6 +201,8 @@ class SpeechPipeline:
         if rec.status == AWAITING_CONFIRMATION:
             self.pending = PendingCommand(rec.text, rec.program, rec.confidence, rec.end_s,
                                           rec.end_s + self.confirm_timeout_s)
+        elif rec.status == ASK_AGAIN and self.pending is not None:
+            self.pending.deadline_s = rec.end_s + self.confirm_timeout_s
         return rec
 
     def recognize(self, samples: np.ndarray, sample_rate: int, noise: np.ndarray | None = None) -> Recognition:
@@ -211,7 +218,7 @@ class SpeechPipeline:
         self._utterances += 1
         duration_s = samples.size / sample_rate
         asking = self.pending is not None
-        transcript = self._hear_reply(audio, duration_s) if asking else self.recognizer.transcribe(audio)
+        transcript = self._hear_reply(audio, duration_s) if asking else self._hear_command(audio, duration_s)
         text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
         latency_ms = (time.perf_counter() - t0) * 1000.0
@@ -219,6 +226,9 @@ class SpeechPipeline:
             return self._answer(text, confidence, latency_ms, duration_s, dict(transcript.details))
         status, reason = decide(text, confidence, self.grammar, self.decision, self.wake_phrase,
                                 confirming=self.confirming)
+        if asking and status != OK and duration_s < MAX_ANSWER_S and self._may_ask_again():
+            return self._ask_again(f"heard {text!r}" if text else "heard nothing clear", confidence,
+                                   latency_ms, duration_s, dict(transcript.details))
         text = strip_wake(text, self.wake_phrase)
         command = self.grammar.parse(text) if text else None
         if status == OK and self.confirming and not is_stop(text):
@@ -227,6 +237,19 @@ class SpeechPipeline:
             self.pending = None
         return Recognition(status, text, confidence, command.program if command else "", reason,
                            0.0, duration_s, self.recognizer.name, latency_ms, dict(transcript.details))
+
+    def _hear_command(self, audio: np.ndarray, duration_s: float) -> Transcript:
+        """An utterance, against the command grammar; a short one that is no command is decoded once more
+        against the short commands alone (in reverb "stop" came out as the verb prefix "set")."""
+        full = self.recognizer.transcribe(audio)
+        text = trim_dangling(normalize(full.text), self.grammar)
+        if duration_s >= SHORT_COMMAND_S or self.short_command_grammar is None or self.grammar.accepts(text):
+            return full
+        short = self.recognizer.transcribe(audio, self.short_command_grammar)
+        if not normalize(short.text):
+            return full
+        return Transcript(short.text, short.confidence, {**short.details, "pass": "short commands",
+                                                         "first_pass": full.text})
 
     def _hear_reply(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """The reply to a question: a command (it replaces the question), else, for a short utterance, the
@@ -241,6 +264,20 @@ class SpeechPipeline:
             return full
         return short
 
+    def _may_ask_again(self) -> bool:
+        return self.pending is not None and not self.pending.asked_again
+
+    def _ask_again(self, heard: str, confidence: float, latency_ms: float, duration_s: float,
+                   scores: dict) -> Recognition:
+        """A short reply that was no clear yes or no: ask once more (a person would) instead of letting the
+        question lapse; recognize_segment gives the second answer a full confirm_timeout_s."""
+        pending = self.pending
+        assert pending is not None
+        pending.asked_again = True
+        return Recognition(ASK_AGAIN, pending.text, confidence, pending.program,
+                           f"{heard}; asked again for yes or no", 0.0, duration_s, self.recognizer.name,
+                           latency_ms, scores)
+
     def _answer(self, word: str, confidence: float, latency_ms: float, duration_s: float,
                 scores: dict) -> Recognition:
         """A yes/no to the pending question: yes publishes the pending command, no drops it; an
@@ -249,6 +286,9 @@ class SpeechPipeline:
         assert pending is not None
         heard = f"heard {word!r} ({confidence:.2f})"
         if not confidence >= self.decision.min_confidence:
+            if self._may_ask_again():
+                return self._ask_again(f"{heard}: below min_confidence", confidence, latency_ms, duration_s,
+                                       scores)
             return Recognition(LOW_CONFIDENCE, word, confidence, "", f"{heard}: below min_confidence; still "
                                f"waiting for yes or no", 0.0, duration_s, self.recognizer.name, latency_ms, scores)
         self.pending = None

@@ -10,7 +10,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from vlm_ros.speech.pipeline import AWAITING_CONFIRMATION, DECLINED, LOW_CONFIDENCE, NOT_CONFIRMED, OK, Recognition
+from vlm_ros.speech.pipeline import (
+    ASK_AGAIN,
+    AWAITING_CONFIRMATION,
+    DECLINED,
+    LOW_CONFIDENCE,
+    NOT_CONFIRMED,
+    OK,
+    Recognition,
+)
 
 STOP_PROGRAM = "stop()"
 
@@ -27,6 +35,8 @@ def prompt_for(rec: Recognition) -> str | None:
         return f"OK: {rec.text}."
     if rec.status == AWAITING_CONFIRMATION:
         return f"Did you say: {rec.text}? Say yes or no."
+    if rec.status == ASK_AGAIN:
+        return f"Sorry, was that a yes or a no? Did you say: {rec.text}?"
     if rec.status == DECLINED:
         return "OK, I will not do that."
     if rec.status == NOT_CONFIRMED:

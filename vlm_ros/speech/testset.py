@@ -105,6 +105,12 @@ NON_COMMANDS: tuple[str, ...] = (
     "check the battery level",
 )
 
+# Short replies to "Did you say ...?" that are neither yes nor no, said by the speaker of a non-command in
+# the confirmation-turn evaluation; none of them is among confirmation.FILLERS (the reply grammar's filler
+# model), so they measure it on words it was not built from.
+SHORT_NON_ANSWERS: tuple[str, ...] = ("excuse me", "one moment", "just a second", "come again", "let me think",
+                                      "who knows", "hold on", "good question", "really", "never")
+
 # calibration only: fits the acceptance threshold, never scored
 CALIBRATION_NON_COMMANDS: tuple[str, ...] = (
     "the yellow cube is next to the red bowl",
@@ -137,11 +143,12 @@ def clip_seed(*parts: object) -> int:
 
 
 def make_clip(text: str, voice: str, condition: Condition, speed: float = 1.0, prefix: str = "",
-              min_tail_s: float = 0.0) -> AudioChunk:
+              min_tail_s: float = 0.0, take: int = 1) -> AudioChunk:
     """`prefix + text` spoken by `voice`, padded with silence and put in the room `condition`;
-    min_tail_s: at least this much room after the speech (a speaker waiting for the robot's question)."""
+    min_tail_s: at least this much room after the speech (a speaker waiting for the robot's question);
+    take > 1: the same words said again (other lead-in, other noise)."""
     said = f"{prefix}, {text}" if prefix else text  # "robot, put the ..." (a pause after the wake phrase)
-    seed = clip_seed(said, voice, condition.name, speed)
+    seed = clip_seed(said, voice, condition.name, speed, *([take] if take > 1 else []))
     speech = speak(said, voice, speed)
     lead, tail = PADDING[seed % len(PADDING)]
     tail = max(tail, min_tail_s)
