@@ -17,7 +17,7 @@ from vlm_ros.speech.degrade import Condition, apply, noise, room_impulse
 from vlm_ros.speech.endpoint import Endpointer
 from vlm_ros.speech.evaluate import make_pipeline
 from vlm_ros.speech.frontend import FrontEnd, gain, highpass
-from vlm_ros.speech.grammar import CommandGrammar, short_command_grammar
+from vlm_ros.speech.grammar import CommandGrammar, stop_grammar
 from vlm_ros.speech.pipeline import NOT_UNDERSTOOD, OK, decide, trim_dangling
 from vlm_ros.speech.synth import espeak_available, synthesize
 from vlm_ros.speech.testset import make_clip
@@ -193,23 +193,23 @@ def test_short_commands_are_in_the_grammar():
         assert grammar.accepts(text) and grammar.parse(text).program == program
 
 
-def test_the_short_command_pass_takes_only_what_the_grammar_accepts():
-    wake = short_command_grammar(CommandGrammar.build(wake_phrase="robot"), "robot")
-    assert "| robot go home |" in wake.jsgf and "| go home |" in wake.jsgf  # without it, rejected by decide()
-    assert short_command_grammar(CommandGrammar.build()).accepts("open the gripper")
+def test_the_stop_pass_takes_the_stop_words_the_grammar_has():
+    grammar = stop_grammar(CommandGrammar.build(wake_phrase="robot"))
+    assert grammar.accepts("stop") and grammar.accepts("halt") and grammar.accepts("wait")  # wait: a filler
+    assert not grammar.accepts("go home")
     custom = CommandGrammar("#JSGF V1.0;\ngrammar mine;\npublic <cmd> = pick the red block;\n", "mine.gram")
-    assert short_command_grammar(custom) is None  # a custom grammar without short commands: no second pass
+    assert stop_grammar(custom) is None  # a custom grammar without stop: no second pass
 
 
 @needs_espeak
 @pytest.mark.skipif(bool(missing_engines(["flite"])), reason="flite is not installed (tools/setup_env.sh)")
 def test_a_reverberant_stop_heard_as_a_verb_prefix_is_heard_as_stop():
     """flite's "stop" in the small room decodes as "set" (no command) against the whole grammar; the short
-    utterance is decoded again against the short commands alone."""
+    utterance is decoded again against the stop words and fillers alone."""
     pipeline = make_pipeline()
     results = pipeline.feed(make_clip("stop", "flite:kal16", Condition("reverb"))) + pipeline.flush()
     assert [(r.status, r.program) for r in results] == [(OK, "stop()")], [r.to_dict() for r in results]
-    assert results[0].scores["pass"] == "short commands" and results[0].scores["first_pass"] == "set"
+    assert results[0].scores["pass"] == "stop" and results[0].scores["first_pass"] == "set"
 
 
 def test_dangling_connector_is_trimmed_only_after_a_whole_command():

@@ -14,18 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vlm_ros.speech.commands import STOP_WORDS
+from vlm_ros.speech.commands import FILLERS, STOP_WORDS
 from vlm_ros.speech.grammar import CommandGrammar, phrase_grammar
 
 YES = ("yes", "yeah", "yes please", "correct", "do it")
 NO = ("no", "nope", "no thanks", "cancel", "wrong")
-# The garbage (filler) model of a reply: short words people say to a question that are neither yes nor no.
-# Without them every short reply is forced onto an answer word: "wait" and "what" were heard as "do it"
-# (0.84-0.96), "maybe" as "yeah". Heard, they are no answer (the question is asked again, once). The
-# evaluation's own short non-answers (testset.SHORT_NON_ANSWERS) are other words, so it measures the
-# filler model on speech it was not built from.
-FILLERS = ("what", "wait", "huh", "hmm", "um", "uh", "oh", "ah", "maybe", "sorry", "pardon", "okay", "sure",
-           "well", "hello", "hey", "thanks", "what was that", "i don't know", "not now", "hang on")
 ANSWER_RULE = "reply"
 # A reply shorter than this (the utterance, with the endpointer's pre- and post-roll) that is neither an
 # answer nor a command under the reply grammar is decoded again against the answer words and stop

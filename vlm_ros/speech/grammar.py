@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlm_ros.core.errors import InputError
-from vlm_ros.speech.commands import SHORT_COMMANDS, Command, command_rule, normalize, parse_command, read_vocabulary
+from vlm_ros.speech.commands import (
+    FILLERS,
+    STOP_WORDS,
+    Command,
+    command_rule,
+    normalize,
+    parse_command,
+    read_vocabulary,
+)
 from vlm_ros.speech.phrases import Rule
 
 GRAMMAR_DIR = Path(__file__).parent / "grammars"
@@ -36,12 +44,11 @@ def phrase_grammar(phrases: tuple[str, ...], name: str, rule: Rule | None = None
     return CommandGrammar(jsgf, " | ".join(phrases), rule)
 
 
-def short_command_grammar(commands: CommandGrammar, wake_phrase: str = "") -> CommandGrammar | None:
-    """The short commands (commands.SHORT_COMMANDS) that `commands` accepts, with the wake phrase where it
-    is set; None when it accepts none of them (a custom grammar without them)."""
-    spoken = [p for base in SHORT_COMMANDS for p in (base, f"{wake_phrase} {base}" if wake_phrase else base)]
-    phrases = tuple(dict.fromkeys(p for p in spoken if commands.accepts(p)))
-    return phrase_grammar(phrases, "short", commands.rule) if phrases else None
+def stop_grammar(commands: CommandGrammar) -> CommandGrammar | None:
+    """The stop words `commands` accepts, and the fillers (no command; they keep other short talk from
+    being forced onto "stop"); None when `commands` has no stop word (a custom grammar without one)."""
+    words = tuple(w for w in STOP_WORDS if commands.accepts(w))
+    return phrase_grammar(words + FILLERS, "stop", commands.rule) if words else None
 
 
 def generated_jsgf(objects: tuple[str, ...] = (), wake_phrase: str = "") -> str:

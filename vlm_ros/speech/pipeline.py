@@ -28,7 +28,7 @@ from vlm_ros.speech.confirmation import (
 )
 from vlm_ros.speech.endpoint import Endpointer, SpeechSegment
 from vlm_ros.speech.frontend import FrontEnd
-from vlm_ros.speech.grammar import CommandGrammar, short_command_grammar
+from vlm_ros.speech.grammar import CommandGrammar, stop_grammar
 
 OK = "ok"
 NOT_UNDERSTOOD = "not_understood"
@@ -36,9 +36,12 @@ LOW_CONFIDENCE = "low_confidence"
 AWAITING_CONFIRMATION = "confirm"  # a command heard and asked about ("Did you say ...?"); not published yet
 DECLINED = "declined"  # the answer was no
 NOT_CONFIRMED = "not_confirmed"  # no yes within confirm_timeout_s
-# An utterance shorter than this that is no command is decoded again against the short commands alone:
-# "open the gripper", the longest, takes 1.0-1.3 s with the endpointer's pre- and post-roll.
-SHORT_COMMAND_S = 1.4
+# An utterance shorter than this that is no command is decoded again against the stop words (and fillers)
+# alone: "stop stop", the longest, takes up to 0.8 s with the endpointer's pre- and post-roll. Only stop:
+# the same pass for "go home" and "open the gripper" found none of them that the first pass had missed
+# and heard "open the window" as "open the gripper" (0.99), a command that moves; a stop heard where none
+# was said stops the robot, nothing more.
+STOP_PASS_S = 1.0
 ASK_AGAIN = "ask_again"  # the reply was unclear: the question is asked once more ("was that a yes or a no?")
 
 
@@ -140,7 +143,7 @@ class SpeechPipeline:
         self.confirm_timeout_s = confirm_timeout_s
         self.answer_grammar = answer_grammar(grammar) if confirm_timeout_s > 0 else None
         self.short_answer_grammar = short_answer_grammar() if confirm_timeout_s > 0 else None
-        self.short_command_grammar = short_command_grammar(grammar, normalize(wake_phrase))
+        self.stop_grammar = stop_grammar(grammar)
         self.pending: PendingCommand | None = None
         self.decision = decision or DecisionConfig()
         self.endpoint_config = endpoint or EndpointConfig()
@@ -240,16 +243,15 @@ class SpeechPipeline:
 
     def _hear_command(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """An utterance, against the command grammar; a short one that is no command is decoded once more
-        against the short commands alone (in reverb "stop" came out as the verb prefix "set")."""
+        against the stop words and fillers alone (in reverb "stop" came out as the verb prefix "set")."""
         full = self.recognizer.transcribe(audio)
         text = trim_dangling(normalize(full.text), self.grammar)
-        if duration_s >= SHORT_COMMAND_S or self.short_command_grammar is None or self.grammar.accepts(text):
+        if duration_s >= STOP_PASS_S or self.stop_grammar is None or self.grammar.accepts(text):
             return full
-        short = self.recognizer.transcribe(audio, self.short_command_grammar)
-        if not normalize(short.text):
+        stop = self.recognizer.transcribe(audio, self.stop_grammar)
+        if not normalize(stop.text):
             return full
-        return Transcript(short.text, short.confidence, {**short.details, "pass": "short commands",
-                                                         "first_pass": full.text})
+        return Transcript(stop.text, stop.confidence, {**stop.details, "pass": "stop", "first_pass": full.text})
 
     def _hear_reply(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """The reply to a question: a command (it replaces the question), else, for a short utterance, the
