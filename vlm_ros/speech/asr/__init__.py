@@ -20,7 +20,7 @@ def make_recognizer(config: RecognizerConfig, grammar: CommandGrammar,
     if config.backend == "pocketsphinx":
         from vlm_ros.speech.asr.pocketsphinx_asr import PocketsphinxRecognizer
 
-        remove_noise = frontend is not None and frontend.noise_suppression == "pocketsphinx"
+        remove_noise = frontend is not None and "pocketsphinx" in frontend.noise_suppression.split("+")
         return PocketsphinxRecognizer(grammar, config.model_path, config.dict_path, remove_noise)
     if config.backend == "whisper":
         from vlm_ros.speech.asr.whisper_asr import WhisperRecognizer
