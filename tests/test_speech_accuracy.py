@@ -73,7 +73,7 @@ def test_wake_phrase_rejects_speech_not_addressed_to_the_robot():
 
 def test_confirmation_turn_accuracy_and_rejection():
     """confirm: true, the workshop setting: the speaker answers the question (yes when it is right, no
-    when not); a non-command's speaker says nothing, no, or goes on talking."""
+    when not); a non-command's speaker says nothing, no, goes on talking, or gives a short non-answer."""
     confirming = make_pipeline(confirm=True)
     voices = short_voices()
     conditions = [Condition("clean"), Condition("white", 20.0)]
@@ -82,7 +82,7 @@ def test_confirmation_turn_accuracy_and_rejection():
     summary = f"{heard.table()}\n{len(heard.trials) + len(ignored.trials)} clips in " \
               f"{heard.seconds + ignored.seconds:.0f} s"
     print(summary)
-    # measured (README, full run, 12 voices): clean 94.5 %, white 20 dB 90.6 %, 0 of 2,592 non-commands published
+    # measured (README, full run, 12 voices): clean 95.4 %, white 20 dB 91.4 %, 2 of 2,592 non-commands published
     assert heard.accuracy(condition="clean") >= 0.90, summary
     assert heard.accuracy() >= 0.85, summary
     assert not ignored.errors(), [(t.said, t.reply, t.heard.text, t.heard.reason) for t in ignored.errors()]
