@@ -21,7 +21,7 @@ YES = ("yes", "yeah", "yes please", "correct", "do it")
 NO = ("no", "nope", "no thanks", "cancel", "wrong")
 ANSWER_RULE = "reply"
 # A reply shorter than this (the utterance, with the endpointer's pre- and post-roll) that is neither an
-# answer nor a command under the reply grammar is decoded again against the answer words and stop
+# answer nor a command under the reply grammar is decoded again against the answer words, stop and fillers
 # alone: in 10 dB noise a lone "yes" scored against every command prefix is often heard as "grab" or
 # "move it". Longer speech is never forced onto an answer: there the commands in the reply grammar
 # are what keeps talk from becoming a yes.

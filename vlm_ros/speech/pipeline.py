@@ -222,8 +222,7 @@ class SpeechPipeline:
         asking = self.pending is not None
         hear = self._hear_reply if asking else self._hear_command
         transcript = max((hear(v, duration_s) for v in variants), key=self._hearing_rank)
-        text = trim_dangling(normalize(transcript.text), self.grammar)
-        confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
+        text, confidence = self._heard(transcript)
         latency_ms = (time.perf_counter() - t0) * 1000.0
         if asking and answer_kind(text) and duration_s < MAX_ANSWER_S:
             return self._answer(text, confidence, latency_ms, duration_s, dict(transcript.details))
@@ -246,17 +245,20 @@ class SpeechPipeline:
         command, else any; then the more confident. A reply to a question is ranked by confidence alone:
         the yes is the gate, and preferring whichever variant heard an answer let "just a second" in 10 dB
         noise through as "yes please" (0.53)."""
+        text, confidence = self._heard(transcript)
+        return self.pending is None and self.grammar.accepts(text), confidence
+
+    def _heard(self, transcript: Transcript) -> tuple[str, float]:
+        """(normalised words with a dangling connector trimmed, finite confidence) of a transcript."""
         confidence = float(transcript.confidence) if math.isfinite(transcript.confidence) else 0.0
-        if self.pending is not None:
-            return False, confidence
-        return self.grammar.accepts(trim_dangling(normalize(transcript.text), self.grammar)), confidence
+        return trim_dangling(normalize(transcript.text), self.grammar), confidence
 
     def _hear_command(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """An utterance, against the command grammar; a short one that is no command is decoded once more
         against the stop words and fillers alone (in reverb "stop" came out as the verb prefix "set")."""
         full = self.recognizer.transcribe(audio)
-        text = trim_dangling(normalize(full.text), self.grammar)
-        if duration_s >= STOP_PASS_S or self.stop_grammar is None or self.grammar.accepts(text):
+        if (duration_s >= STOP_PASS_S or self.stop_grammar is None
+                or self.grammar.accepts(self._heard(full)[0])):
             return full
         stop = self.recognizer.transcribe(audio, self.stop_grammar)
         if not normalize(stop.text):
@@ -265,7 +267,7 @@ class SpeechPipeline:
 
     def _hear_reply(self, audio: np.ndarray, duration_s: float) -> Transcript:
         """The reply to a question: a command (it replaces the question), else, for a short utterance, the
-        answer words and stop alone (in noise a lone "yes" scored against every command prefix is heard
+        answer words, stop and the fillers alone (in noise a lone "yes" scored against every command prefix is heard
         as one), else whatever the reply grammar made of it (not an answer; talk is not forced onto yes)."""
         full = self.recognizer.transcribe(audio, self.answer_grammar)
         text = normalize(full.text)

@@ -106,7 +106,7 @@ NON_COMMANDS: tuple[str, ...] = (
 )
 
 # Short replies to "Did you say ...?" that are neither yes nor no, said by the speaker of a non-command in
-# the confirmation-turn evaluation; none of them is among confirmation.FILLERS (the reply grammar's filler
+# the confirmation-turn evaluation; none of them is among commands.FILLERS (the reply grammars' filler
 # model), so they measure it on words it was not built from.
 SHORT_NON_ANSWERS: tuple[str, ...] = ("excuse me", "one moment", "just a second", "come again", "let me think",
                                       "who knows", "hold on", "good question", "really", "never")
