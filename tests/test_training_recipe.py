@@ -94,3 +94,23 @@ def test_train_recipe_renders_trains_and_resumes_only_when_asked(tmp_path, capsy
     assert main(["train", "--recipe", recipe.name, "--lr", "0.01", *dirs]) == 2  # a recipe is not edited by flags
     assert main(["train", "--recipe", recipe.name, "--resume", *dirs]) == 0  # done: nothing left to train
     assert shards == sorted((tmp_path / "data").glob("scenes_*.npz"))  # rendered once
+
+
+def test_rendering_in_two_processes_writes_the_same_shards(tmp_path):
+    """A scene depends on its seed alone, so shards rendered by two worker processes equal one process's."""
+    from vlm_ros.models.processor import ImageProcessor
+    from vlm_ros.training.render_scenes import render_range
+
+    recipe = RECIPES["tabletop-tiny-v2-smoke"]
+    kwargs = dict(start=recipe.train_seed, count=5, shard=2, processor=ImageProcessor(recipe.processor),
+                  randomization=recipe.randomization, progress=False)
+    one = render_range(tmp_path / "one", workers=1, **kwargs)
+    two = render_range(tmp_path / "two", workers=2, **kwargs)
+    names = [f"scenes_{recipe.train_seed + k:07d}.npz" for k in (0, 2, 4)]
+    assert [p.name for p in one] == [p.name for p in two] == names
+    for a, b in zip(one, two):
+        with np.load(a) as x, np.load(b) as y:
+            assert sorted(x.files) == sorted(y.files)
+            for key in x.files:
+                assert np.array_equal(x[key], y[key]), (a.name, key)
+    assert not list((tmp_path / "two").glob("*.tmp.npz"))

@@ -88,10 +88,11 @@ def run_recipe(args: argparse.Namespace) -> int:
 
     processor = ImageProcessor(recipe.processor)
     print(f"recipe {recipe.name} ({recipe.fingerprint()}): {recipe.summary}", flush=True)
+    # one PyBullet renderer per thread asked for: rendering is most of a sitting's setup
     render_range(Path(cfg.data_dir), recipe.train_seed, recipe.train_scenes, processor=processor,
-                 randomization=recipe.randomization)
+                 randomization=recipe.randomization, workers=cfg.threads)
     render_range(Path(cfg.val_dir), recipe.val_seed, recipe.val_scenes, processor=processor,
-                 randomization=recipe.randomization)
+                 randomization=recipe.randomization, workers=cfg.threads)
     try:
         trainer = Trainer(cfg, processor_config=recipe.processor, recipe=recipe.fingerprint())
     except RecipeMismatch as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -11,36 +12,59 @@ from vlm_ros.models.processor import ImageProcessor, ImageProcessorConfig
 from vlm_ros.training.scenes import SceneRenderer, save_shard
 
 
+def _render_shard(out: Path, seeds: range, processor: ImageProcessor, width: int, height: int,
+                  randomization, bar=None) -> Path:
+    """One shard, written under a temporary name and renamed, so a shard on disk is always whole."""
+    renderer = SceneRenderer(processor, width, height, randomization=randomization)
+    try:
+        scenes = []
+        for seed in seeds:
+            scenes.append(renderer.render(seed))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        renderer.close()
+    path = out / f"scenes_{seeds.start:07d}.npz"
+    save_shard(path.with_suffix(".tmp.npz"), scenes)
+    path.with_suffix(".tmp.npz").rename(path)
+    return path
+
+
 def render_range(out: Path, start: int, count: int, shard: int = 500, width: int = 320, height: int = 240,
-                 processor: ImageProcessor | None = None, randomization=None, progress: bool = True) -> list[Path]:
+                 processor: ImageProcessor | None = None, randomization=None, progress: bool = True,
+                 workers: int = 1) -> list[Path]:
     """Render seeds start .. start + count - 1 into shards of `shard` scenes (existing shards are
     kept, so an interrupted render resumes). randomization: training.randomization.Randomization
-    for domain-randomised cells, None for the trained cell."""
+    for domain-randomised cells, None for the trained cell. workers > 1 renders that many shards at
+    once in separate processes (PyBullet renders on one core); a scene depends on its seed alone, so
+    the shards are the same either way."""
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
     processor = processor or ImageProcessor()
-    renderer = SceneRenderer(processor, width, height, randomization=randomization)
-    (out / "locations.json").write_text(json.dumps(renderer.location_pixels()))
-    paths = []
+    probe = SceneRenderer(processor, width, height, randomization=randomization)
+    (out / "locations.json").write_text(json.dumps(probe.location_pixels()))
+    probe.close()
+    shards = [range(s0, min(s0 + shard, start + count)) for s0 in range(start, start + count, shard)]
+    paths = [out / f"scenes_{seeds.start:07d}.npz" for seeds in shards]
+    missing = [seeds for seeds, path in zip(shards, paths) if not path.exists()]
     t0 = time.time()
-    bar = tqdm(total=count, desc=f"render {out.name}", unit="scene", disable=not progress)
-    for s0 in range(start, start + count, shard):
-        path = out / f"scenes_{s0:07d}.npz"
-        seeds = range(s0, min(s0 + shard, start + count))
-        if not path.exists():
-            scenes = []
-            for seed in seeds:
-                scenes.append(renderer.render(seed))
-                bar.update(1)
-            save_shard(path.with_suffix(".tmp.npz"), scenes)
-            path.with_suffix(".tmp.npz").rename(path)
+    bar = tqdm(total=count, initial=count - sum(len(s) for s in missing), desc=f"render {out.name}",
+               unit="scene", disable=not progress)
+    if workers <= 1 or len(missing) <= 1:
+        for seeds in missing:
+            path = _render_shard(out, seeds, processor, width, height, randomization, bar)
             bar.write(f"{path.name} {time.time() - t0:.0f}s")
-        else:
-            bar.update(len(seeds))
-        paths.append(path)
+    else:
+        # spawn, not fork: a forked PyBullet or torch state is not safe to reuse in a child
+        with multiprocessing.get_context("spawn").Pool(min(workers, len(missing))) as pool:
+            jobs = [pool.apply_async(_render_shard, (out, seeds, processor, width, height, randomization))
+                    for seeds in missing]
+            for seeds, job in zip(missing, jobs):
+                path = job.get()
+                bar.update(len(seeds))
+                bar.write(f"{path.name} {time.time() - t0:.0f}s")
     bar.close()
-    renderer.close()
     return paths
 
 
@@ -50,6 +74,7 @@ if __name__ == "__main__":
     ap.add_argument("start", type=int)
     ap.add_argument("count", type=int)
     ap.add_argument("--crop", type=float, nargs=4, default=None)
+    ap.add_argument("--workers", type=int, default=1, help="shards rendered at once, one process each")
     a = ap.parse_args()
     cfg = ImageProcessorConfig(crop=tuple(a.crop)) if a.crop else ImageProcessorConfig()
-    render_range(a.out, a.start, a.count, processor=ImageProcessor(cfg))
+    render_range(a.out, a.start, a.count, processor=ImageProcessor(cfg), workers=a.workers)
