@@ -23,15 +23,16 @@ export PATH=$VENV/bin:$PATH
 
 # System packages: espeak-ng synthesises speech for the speech tests; portaudio backs sounddevice.
 # flite, festival and MBROLA (through espeak-ng's mb-* voices) give the speech evaluation voices from
-# other engines; MBROLA and its voices are in Debian's contrib component, enabled here when missing.
+# other engines; MBROLA is in Debian's contrib component and its voices in non-free, both enabled here
+# when the voices have no candidate (a stock Debian image lists main only).
 apt_pkgs=(espeak-ng libportaudio2 sox flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
           mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1)
 contrib=/etc/apt/sources.list.d/vlm-ros-debian-contrib.sources
-if [ "$(id -u)" = 0 ] && ! dpkg -s mbrola >/dev/null 2>&1 && [ -f /etc/debian_version ] \
-   && ! apt-cache policy mbrola 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+if [ "$(id -u)" = 0 ] && ! dpkg -s mbrola-us1 >/dev/null 2>&1 && [ -f /etc/debian_version ] \
+   && ! apt-cache policy mbrola-us1 2>/dev/null | grep -q 'Candidate: [0-9]'; then
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
   mirror=$(grep -hoE '^URIs: *[^ ]+/debian$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | cut -d' ' -f2)
-  [ -n "$mirror" ] && printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: contrib\nSigned-By: %s\n' \
+  [ -n "$mirror" ] && printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: contrib non-free\nSigned-By: %s\n' \
     "$mirror" "$codename" /usr/share/keyrings/debian-archive-keyring.gpg > "$contrib"
 fi
 missing=()
