@@ -142,8 +142,13 @@ def test_wpe_takes_the_room_out_of_reverberant_speech():
     assert out.shape == speech.shape
     pause = slice(first.size + int(0.03 * RATE), first.size + int(0.25 * RATE))  # the tail, not the speech
     assert rms_db(out[pause]) - rms_db(out) < rms_db(wet[pause]) - rms_db(wet) - 1.5
-    with pytest.raises(ValueError, match="dereverberation"):
-        FrontEnd(FrontEndConfig(dereverberation="magic"))
+    both = FrontEnd(FrontEndConfig(highpass_hz=0.0, agc_target_dbfs=0.0, noise_suppression="none",
+                                   dereverberation="wpe+none", wpe_taps=30))
+    dereverberated, untouched = both.variants(wet, RATE)  # dereverberators first, suppressors within
+    assert np.array_equal(dereverberated, out) and np.array_equal(untouched, wet)
+    for bad in ("magic", "wpe+wpe", "wpe+magic"):
+        with pytest.raises(ValueError, match="dereverberation"):
+            FrontEnd(FrontEndConfig(dereverberation=bad))
 
 
 def test_gain_brings_quiet_speech_to_the_target_and_never_clips():

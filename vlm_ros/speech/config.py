@@ -75,7 +75,8 @@ class FrontEndConfig:
     deepfilter_attenuation_db: float = setting(100.0, "deepfilternet: the most noise is attenuated (dB); 100 "
                                                "is unlimited, which measured best at 10 dB SNR.", 0.0, 100.0)
     dereverberation: str = setting("none", "Dereverberation before noise suppression: wpe (weighted prediction "
-                                   "error, nara-wpe; for echoing rooms) or none.")
+                                   "error, nara-wpe; for echoing rooms) or none; wpe+none decodes both and keeps "
+                                   "the best hearing (rooms that echo at times and are noisy at others).")
     wpe_taps: int = setting(30, "wpe: STFT hops (8 ms each) of history that predict the reverberant tail; "
                             "more for longer reverberation.", 1, 80)
     agc_target_dbfs: float = setting(-20.0, "Automatic gain: active speech is scaled to this level (dBFS), "

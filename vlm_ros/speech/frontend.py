@@ -11,6 +11,9 @@
   (`variants`); the pipeline decodes every one and keeps the best hearing. The two fail on different
   clips: at white 10 dB SNR noisereduce alone heard 102 of 144 commands, DeepFilterNet 114, and the
   more confident of the two hearings 124.
+- Dereverberation the same way: `wpe+none` decodes the utterance with and without WPE, because WPE
+  helps in an echoing room and hurts in a noisy dry one (reverb 75.7 % against 68.8 %, white 20 dB
+  83.7 % against 91.0 %, on the 12-voice subset), and a cell is not always one or the other.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from vlm_ros.speech.config import FrontEndConfig
 from vlm_ros.speech.dereverb import dereverberate
 
 NOISE_SUPPRESSORS = ("noisereduce", "deepfilternet", "pocketsphinx", "none")
+DEREVERBERATORS = ("wpe", "none")
 MAX_GAIN_DB = 30.0  # never amplify more than this (a whisper is not worth raising the noise 40 dB)
 
 
@@ -30,12 +34,8 @@ class FrontEnd:
 
     def __init__(self, config: FrontEndConfig):
         self.config = config
-        self.suppressors = tuple(config.noise_suppression.split("+"))
-        if not set(self.suppressors) <= set(NOISE_SUPPRESSORS) or len(set(self.suppressors)) < len(self.suppressors):
-            raise ValueError(f"noise_suppression {config.noise_suppression!r} is unknown (use one of "
-                             f"{', '.join(NOISE_SUPPRESSORS)}, or several joined with +)")
-        if config.dereverberation not in ("wpe", "none"):
-            raise ValueError(f"dereverberation {config.dereverberation!r} is unknown (use wpe or none)")
+        self.suppressors = _choices("noise_suppression", config.noise_suppression, NOISE_SUPPRESSORS)
+        self.dereverberators = _choices("dereverberation", config.dereverberation, DEREVERBERATORS)
         # import now, not on the first utterance
         import scipy.signal  # noqa: F401
 
@@ -52,7 +52,7 @@ class FrontEnd:
         return self.variants(samples, rate, noise)[0]
 
     def variants(self, samples: np.ndarray, rate: int, noise: np.ndarray | None = None) -> list[np.ndarray]:
-        """The utterance cleaned once per suppressor (high-pass and dereverberation shared)."""
+        """The utterance cleaned once per dereverberator and suppressor, in that order (high-pass shared)."""
         x = samples.astype(np.float32, copy=False)
         if x.size < rate // 50:
             return [x]
@@ -61,18 +61,26 @@ class FrontEnd:
             x = highpass(x, rate, c.highpass_hz)
             if noise is not None and noise.size:
                 noise = highpass(noise, rate, c.highpass_hz)
-        if c.dereverberation == "wpe":
-            x = dereverberate(x, rate, taps=c.wpe_taps)
         out = []
-        for name in self.suppressors:
-            y = x
-            if name == "noisereduce":
-                y = suppress_noise(x, rate, noise, c.noise_reduction)
-            elif name == "deepfilternet":
-                assert self.deepfilter is not None
-                y = self.deepfilter.enhance(x, rate, noise)
-            out.append(gain(y, rate, c.agc_target_dbfs) if c.agc_target_dbfs < 0.0 else y)
+        for dereverberator in self.dereverberators:
+            dry = dereverberate(x, rate, taps=c.wpe_taps) if dereverberator == "wpe" else x
+            for name in self.suppressors:
+                y = dry
+                if name == "noisereduce":
+                    y = suppress_noise(dry, rate, noise, c.noise_reduction)
+                elif name == "deepfilternet":
+                    assert self.deepfilter is not None
+                    y = self.deepfilter.enhance(dry, rate, noise)
+                out.append(gain(y, rate, c.agc_target_dbfs) if c.agc_target_dbfs < 0.0 else y)
         return out
+
+
+def _choices(name: str, value: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """A "+"-joined option (`noisereduce+deepfilternet`), each part known and named once."""
+    parts = tuple(value.split("+"))
+    if not set(parts) <= set(known) or len(set(parts)) < len(parts):
+        raise ValueError(f"{name} {value!r} is unknown (use one of {', '.join(known)}, or several joined with +)")
+    return parts
 
 
 def _import_noisereduce():
