@@ -9,12 +9,14 @@ these scenes it never overrules a true refusal. `--write` stores the chosen thre
 config.json, where every backend reads them (re-export the ONNX graphs afterwards).
 
     python tools/tune_presence.py --model vlm_ros/weights/tabletop-tiny --scenes 300 --seed 810000
+    python tools/tune_presence.py --model runs/tabletop-tiny-v2/final --recipe tabletop-tiny-v2 --write
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,22 +32,44 @@ from vlm_ros.training.scenes import sample_colors
 LABELS = [f"{c} {k}" for c in COLORS for k in ("block", "bowl")]
 
 
-def score_scenes(model: str, start: int, count: int) -> list[tuple[str, bool, float]]:
-    """(label, present, score) for every label of every scene."""
+def score_scenes(model: str, start: int, count: int, recipe: str = "") -> list[tuple[str, bool, float]]:
+    """(label, present, score) for every label of every scene: the trained cell's, or with `recipe` the
+    domain-randomised cells that recipe trains on (cameras, light, tables, arm), so a v2 model's thresholds
+    are set where it is used."""
     grounder = load_grounder(model)
-    sim = TabletopSim()
     rows = []
+    for rgb, present in (_randomized_scenes(recipe, start, count) if recipe else _trained_cell(start, count)):
+        probs = grounder.decode(rgb, "pick the red block").class_probs
+        rows += [(label, label in present, presence_score(label, probs, grounder.grid_size)) for label in LABELS]
+    return rows
+
+
+def _trained_cell(start: int, count: int) -> Iterator[tuple[np.ndarray, set[str]]]:
+    """(frame, labels in it) from the default camera; seeds with no layout are skipped."""
+    sim = TabletopSim()
     for seed in range(start, start + count):
         blocks, bowls = sample_colors(np.random.default_rng([seed, 7]))
         try:
             objects = sim.reset(seed, blocks=blocks, bowls=bowls)
         except LayoutError:
             continue
-        probs = grounder.decode(sim.render().rgb, "pick the red block").class_probs
-        present = {o.label for o in objects}
-        rows += [(label, label in present, presence_score(label, probs, grounder.grid_size)) for label in LABELS]
+        yield sim.render().rgb, {o.label for o in objects}
     sim.close()
-    return rows
+
+
+def _randomized_scenes(recipe: str, start: int, count: int) -> Iterator[tuple[np.ndarray, set[str]]]:
+    """(frame, labels in it) drawn from the recipe's randomisation, as its training scenes are."""
+    from vlm_ros.models.processor import ImageProcessor
+    from vlm_ros.training.recipes import get_recipe
+    from vlm_ros.training.scenes import SceneRenderer
+
+    randomization = get_recipe(recipe).randomization
+    height = randomization.render_height
+    renderer = SceneRenderer(ImageProcessor(), height * 4 // 3, height, randomization=randomization)
+    for seed in range(start, start + count):
+        scene = renderer.render(seed, keep_frame=True)
+        yield scene.frame, {o.label for o in scene.objects}
+    renderer.close()
 
 
 def sweep(rows: list[tuple[str, bool, float]], kind: str) -> tuple[float, int, int, int, int]:
@@ -77,10 +101,12 @@ def main() -> None:
     ap.add_argument("--model", default=str(DEFAULT_WEIGHTS_PATH))
     ap.add_argument("--scenes", type=int, default=300)
     ap.add_argument("--seed", type=int, default=810000)
+    ap.add_argument("--recipe", default="", help="score the domain-randomised cells of this training recipe "
+                    "(tabletop-tiny-v2) instead of the trained cell")
     ap.add_argument("--write", action="store_true", help="store the thresholds in the model's config.json")
     a = ap.parse_args()
     torch.set_num_threads(1)
-    rows = score_scenes(a.model, a.seed, a.scenes)
+    rows = score_scenes(a.model, a.seed, a.scenes, a.recipe)
     chosen = {}
     for kind, key in ((" block", "presence_threshold"), (" bowl", "bowl_presence_threshold")):
         t, refused, n_present, accepted, n_absent = sweep(rows, kind)
