@@ -140,3 +140,16 @@ def test_short_replies_the_filler_model_was_not_built_from_publish_nothing(pipel
         results = hear(pipeline, said(COMMAND, 0.5, reply, 0.8, reply, 0.5))
         published[reply] = [r.reason for r in results if r.status == OK]
     assert not any(published.values()), published
+
+
+def test_with_two_front_end_variants_a_yes_needs_both():
+    """espeak klatt4 in the small room, wpe+none: "pass me the screwdriver" is asked about as a command and
+    the reply "never" is heard as "yes" (0.999) after WPE and as "yeah" (0.004) without it. The most
+    confident hearing published the command; now the unsure variant wins and the question is asked again."""
+    pipeline = make_pipeline(confirm=True, dereverberation="wpe+none")
+    voice, room = "espeak:en-us+klatt4", Condition("reverb")
+    results = pipeline.feed(make_clip("pass me the screwdriver", voice, room, min_tail_s=1.5))
+    assert [r.status for r in results] == [AWAITING_CONFIRMATION], [r.to_dict() for r in results]
+    results = pipeline.feed(make_clip("never", voice, room, min_tail_s=1.5)) + pipeline.flush()
+    assert results and results[0].status == ASK_AGAIN, [r.to_dict() for r in results]
+    assert not any(r.status == OK for r in results)

@@ -242,11 +242,16 @@ class SpeechPipeline:
 
     def _hearing_rank(self, transcript: Transcript) -> tuple[bool, float]:
         """Which of several hearings of one utterance (one per front-end variant) to keep: one that is a
-        command, else any; then the more confident. A reply to a question is ranked by confidence alone:
-        the yes is the gate, and preferring whichever variant heard an answer let "just a second" in 10 dB
-        noise through as "yes please" (0.53)."""
+        command, else any; then the more confident. A reply to a question is the other way round: any
+        hearing that is not a confident yes (at min_confidence) wins over one, so a yes needs every
+        variant to hear it. The yes is the gate, and each variant is one more chance to hear one in talk:
+        preferring an answer let "just a second" in 10 dB noise through as "yes please" (0.53), the most
+        confident hearing let "never" in reverb with wpe+none through as "yes" (1.00; the dry variant
+        heard "yeah" at 0.004). A true yes that one variant misses is asked again."""
         text, confidence = self._heard(transcript)
-        return self.pending is None and self.grammar.accepts(text), confidence
+        if self.pending is not None:
+            return not (answer_kind(text) == "yes" and confidence >= self.decision.min_confidence), confidence
+        return self.grammar.accepts(text), confidence
 
     def _heard(self, transcript: Transcript) -> tuple[str, float]:
         """(normalised words with a dangling connector trimmed, finite confidence) of a transcript."""
