@@ -44,7 +44,10 @@ def nodes(request):
 
 
 def still_serving(graph, node, program: str) -> None:
+    """The next request is answered with an OK plan (on a fresh frame: the faults before may have taken
+    longer than max_frame_age, and a stale frame is refused by design)."""
     node.pipeline.grounder.program = program
+    graph.publish_frame(rgb(), depth(), camera_info())
     plan = graph.ground("pick the red block")
     assert plan.status == ActionPlan.OK, plan.message
 
