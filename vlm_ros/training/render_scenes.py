@@ -12,22 +12,26 @@ from vlm_ros.models.processor import ImageProcessor, ImageProcessorConfig
 from vlm_ros.training.scenes import SceneRenderer, save_shard
 
 
-def _render_shard(out: Path, seeds: range, processor: ImageProcessor, width: int, height: int,
-                  randomization, bar=None) -> Path:
+def _render_shard(renderer: SceneRenderer, seeds: range, path: Path, bar=None) -> Path:
     """One shard, written under a temporary name and renamed, so a shard on disk is always whole."""
-    renderer = SceneRenderer(processor, width, height, randomization=randomization)
-    try:
-        scenes = []
-        for seed in seeds:
-            scenes.append(renderer.render(seed))
-            if bar is not None:
-                bar.update(1)
-    finally:
-        renderer.close()
-    path = out / f"scenes_{seeds.start:07d}.npz"
+    scenes = []
+    for seed in seeds:
+        scenes.append(renderer.render(seed))
+        if bar is not None:
+            bar.update(1)
     save_shard(path.with_suffix(".tmp.npz"), scenes)
     path.with_suffix(".tmp.npz").rename(path)
     return path
+
+
+def _render_shard_in_worker(seeds: range, path: Path, processor: ImageProcessor, width: int, height: int,
+                            randomization) -> Path:
+    """A worker process's shard, with a renderer of its own (a PyBullet client is not shared)."""
+    renderer = SceneRenderer(processor, width, height, randomization=randomization)
+    try:
+        return _render_shard(renderer, seeds, path)
+    finally:
+        renderer.close()
 
 
 def render_range(out: Path, start: int, count: int, shard: int = 500, width: int = 320, height: int = 240,
@@ -42,26 +46,27 @@ def render_range(out: Path, start: int, count: int, shard: int = 500, width: int
 
     out.mkdir(parents=True, exist_ok=True)
     processor = processor or ImageProcessor()
-    probe = SceneRenderer(processor, width, height, randomization=randomization)
-    (out / "locations.json").write_text(json.dumps(probe.location_pixels()))
-    probe.close()
+    renderer = SceneRenderer(processor, width, height, randomization=randomization)
+    (out / "locations.json").write_text(json.dumps(renderer.location_pixels()))
     shards = [range(s0, min(s0 + shard, start + count)) for s0 in range(start, start + count, shard)]
     paths = [out / f"scenes_{seeds.start:07d}.npz" for seeds in shards]
-    missing = [seeds for seeds, path in zip(shards, paths) if not path.exists()]
+    missing = [(seeds, path) for seeds, path in zip(shards, paths) if not path.exists()]
     t0 = time.time()
-    bar = tqdm(total=count, initial=count - sum(len(s) for s in missing), desc=f"render {out.name}",
+    bar = tqdm(total=count, initial=count - sum(len(seeds) for seeds, _ in missing), desc=f"render {out.name}",
                unit="scene", disable=not progress)
     if workers <= 1 or len(missing) <= 1:
-        for seeds in missing:
-            path = _render_shard(out, seeds, processor, width, height, randomization, bar)
+        for seeds, path in missing:
+            _render_shard(renderer, seeds, path, bar)
             bar.write(f"{path.name} {time.time() - t0:.0f}s")
+        renderer.close()
     else:
+        renderer.close()  # the workers render; one idle PyBullet client here is not needed
         # spawn, not fork: a forked PyBullet or torch state is not safe to reuse in a child
         with multiprocessing.get_context("spawn").Pool(min(workers, len(missing))) as pool:
-            jobs = [pool.apply_async(_render_shard, (out, seeds, processor, width, height, randomization))
-                    for seeds in missing]
-            for seeds, job in zip(missing, jobs):
-                path = job.get()
+            jobs = [pool.apply_async(_render_shard_in_worker, (seeds, path, processor, width, height, randomization))
+                    for seeds, path in missing]
+            for (seeds, path), job in zip(missing, jobs):
+                job.get()
                 bar.update(len(seeds))
                 bar.write(f"{path.name} {time.time() - t0:.0f}s")
     bar.close()
